@@ -1,0 +1,73 @@
+"""The checking API shared by the CLI and every other front end: text (+ claimed primary) -> result."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .decide import decide
+from .resources import load_rulepack
+from .schemas import CheckResult, RulePack
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+MAX_TEXT_CHARS = 2 * 1024 * 1024
+
+
+class InputError(ValueError):
+    """Input the checker refuses, with a message fit for a user (never note text)."""
+
+
+def validate_primary(primary: str | None, rules: RulePack) -> str | None:
+    """Normalise a claimed primary code; a malformed one is an InputError."""
+    if primary is None:
+        return None
+    code = primary.strip()
+    if code == "" or code.lower() in ("none", "null"):
+        return None
+    if not re.fullmatch(rules.primary_code_pattern, code):
+        raise InputError(f"primary code {code!r} is not a 5-digit CPT code (e.g. 27355)")
+    return code
+
+
+def validate_text(text: str) -> str:
+    if not isinstance(text, str):
+        raise InputError("report text must be a string")
+    if not text.strip():
+        raise InputError("report text is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"report text is over {MAX_TEXT_CHARS // (1024 * 1024)} MB")
+    if "\x00" in text:
+        raise InputError("report text contains binary data (NUL bytes)")
+    return text
+
+
+class Checker:
+    """Loads the pipeline and rule pack once; checks one report or many."""
+
+    def __init__(self, model: str | Path | None = None, rulepack: str | None = None,
+                 nlp: Language | None = None) -> None:
+        from . import load
+
+        self.nlp = nlp if nlp is not None else load(model)
+        self.rules = load_rulepack(rulepack)
+
+    def check(self, text: str, primary: str | None = None) -> CheckResult:
+        from .extract import facts_from_doc
+
+        code = validate_primary(primary, self.rules)
+        doc = self.nlp(validate_text(text))
+        return decide(facts_from_doc(doc), self.rules, code, doc.text)
+
+    def check_many(self, items: Iterable[tuple[str, str | None]], batch_size: int = 32
+                   ) -> Iterator[CheckResult]:
+        """Check (text, primary) pairs with nlp.pipe; inputs must already be validated."""
+        from .extract import facts_from_doc
+
+        pairs = [(validate_text(t), validate_primary(p, self.rules)) for t, p in items]
+        docs = self.nlp.pipe((t for t, _ in pairs), batch_size=batch_size)
+        for doc, (_, code) in zip(docs, pairs):
+            yield decide(facts_from_doc(doc), self.rules, code, doc.text)

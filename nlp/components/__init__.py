@@ -1,0 +1,1 @@
+"""spaCy components of the opnote pipeline, one factory per module."""

@@ -1,0 +1,187 @@
+"""opnote_devices: every fixation device mention with its status, count, bone, region and side.
+
+Reads the entity spans (`doc.spans["opnote"]`) and ConText triggers (`doc.spans["context"]`)
+written by the two span rulers, and stores plain dicts on `doc._.opnote_devices` and
+`doc._.opnote_generic`. Aggregation into one device per type and bone happens in extract.py.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left, bisect_right
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .. import extensions  # noqa: F401
+from ..context import Trigger, prepare, status_of
+from ..counting import CountReader, Tokens
+from ..resources import read_yaml
+from ..segment import section_at
+from ..spans import SideFilter, direction, longest_first, token_view
+
+CATEGORY_STATUS = {
+    "NEGATED": "negated", "PLANNED": "planned", "REMOVED": "removed",
+    "HISTORICAL": "historical", "PROVISIONAL": "provisional",
+}
+FAMILIES = {
+    "DEVICE": "device", "NONDEVICE": "device", "GENERIC": "device",
+    "BONE": "bone", "NONBONE": "bone",
+}
+
+
+class DeviceMentions:
+    def __init__(self, spans_key: str, context_key: str, words: dict[str, Any]) -> None:
+        self.spans_key = spans_key
+        self.context_key = context_key
+        self.configure(words)
+
+    def configure(self, words: dict[str, Any]) -> None:
+        self.words = words
+        self.counts = CountReader(words)
+        self.problem = set(words["problem_nouns"])
+        self.process = set(words["process_nouns"])
+        self.pseudo_verbs = set(words["pseudo_verbs"])
+        self.is_side = SideFilter(words)
+        self.default_status: dict[str, str] = dict(words["default_status"])
+        self.midline = set(words["midline_bones"])
+        self.specific_regions = set(words["specific_regions"])
+
+    # -- serialisation: the word lists travel with the saved pipeline ---------------------
+    def to_disk(self, path: str | Path, exclude: tuple = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "words.json").write_text(json.dumps(self.words, indent=1, sort_keys=True))
+
+    def from_disk(self, path: str | Path, exclude: tuple = ()) -> DeviceMentions:
+        self.configure(json.loads((Path(path) / "words.json").read_text()))
+        return self
+
+    # -- main --------------------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        toks = token_view(doc)
+        sections = doc._.opnote_sections or [[0, 0, len(doc.text), "description"]]
+        raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
+        device_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "device"])
+        bone_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "bone"])
+        bones = [s for s in bone_family if s[2] == "BONE"]
+        regions = [s for s in raw if s[2] == "REGION"]
+        sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
+        triggers = [Trigger(s.start, s.end, s.label_, *direction(s.id_))
+                    for s in doc.spans.get(self.context_key, [])]
+        mods, terms = prepare(triggers)
+
+        devices: list[dict[str, Any]] = []
+        generic: list[dict[str, Any]] = []
+        for start, end, label, kid in device_family:
+            if label == "NONDEVICE":
+                continue
+            nxt = toks.lower[end] if end < len(toks.lower) else ""
+            if nxt in self.problem or (nxt == "-" and end + 1 < len(toks.lower)
+                                       and toks.lower[end + 1] in self.problem):
+                continue
+            char = toks.idx[start]
+            section = section_at(sections, char)
+            if char < section[1]:
+                continue  # the heading word itself ("IMPLANTS:", "Hardware:")
+            status, trigger = self._status(toks, start, end, mods, terms, section[3])
+            mention: dict[str, Any] = {
+                "start": start, "end": end, "span": list(toks.span(start, end)),
+                "section": section[3], "status": status,
+                "trigger": list(toks.span(trigger[0], trigger[1])) if trigger else None,
+                "sent": toks.sent_start[start],
+            }
+            if label == "GENERIC":
+                generic.append(mention)
+                continue
+            word = toks.lower[end - 1]
+            plural = word.endswith("s") and not word.endswith(("ss", "us", "is")) \
+                and word not in ("lcps", "dhs", "chs", "shs", "ccs", "tens", "imns")
+            plural = plural or word in ("lcps", "imns")
+            process = nxt in self.process or word.endswith("ing") or word in ("plated",)
+            if process:
+                count = None
+                definite = False
+                total = False
+                count_ev: list[list[int]] = []
+            else:
+                cr = self.counts.read(toks, start, end, plural)
+                count, definite, total = cr.count, cr.definite, cr.total
+                if count is None and not plural and not definite:
+                    count = 1  # a bare singular ("titanium plate") is one
+                count_ev = [list(e) for e in cr.evidence]
+            bone = self._nearest(toks, start, end, bones)
+            region = self._region(toks, bone, start, end, regions)
+            side = self._nearest(toks, bone[0], bone[1], sides, max_dist=5) if bone else None
+            mention.update({
+                "type": kid, "count": count, "definite": definite, "total": total,
+                "plural": plural, "process": process, "count_evidence": count_ev,
+                "bone": bone[3] if bone else None,
+                "bone_span": list(toks.span(bone[0], bone[1])) if bone else None,
+                "region": region[3] if region else None,
+                "region_span": list(toks.span(region[0], region[1])) if region else None,
+                "side": side[3] if side else None,
+                "side_span": list(toks.span(side[0], side[1])) if side else None,
+                "line_bones": [],
+            })
+            devices.append(mention)
+        doc._.opnote_devices = devices
+        doc._.opnote_generic = generic
+        return doc
+
+    def _status(self, toks: Tokens, start: int, end: int, mods: list[Trigger],
+                terms: list[Trigger], section: str) -> tuple[str, tuple[int, int] | None]:
+        s0, s1 = toks.sent_start[start], toks.sent_end[start]
+        lo = bisect_left([t.start for t in mods], s0)
+        hi = bisect_right([t.start for t in mods], s1)
+        local_terms = [t for t in terms if s0 <= t.start < s1]
+        hit = status_of(start, end, s0, s1, mods[lo:hi], local_terms)
+        if hit is not None and hit.category == "NEGATED":
+            nxt = toks.lower[end] if end < len(toks.lower) else ""
+            if nxt in self.pseudo_verbs:
+                hit = None  # "no screws crossed the physis": the screws exist
+        if hit is not None and hit.category in CATEGORY_STATUS:
+            return CATEGORY_STATUS[hit.category], (hit.start, hit.end)
+        return self.default_status.get(section, "applied"), None
+
+    @staticmethod
+    def _nearest(toks: Tokens, start: int, end: int, spans: list[tuple[int, int, str, str]],
+                 max_dist: int = 1000) -> tuple[int, int, str, str] | None:
+        s0, s1 = toks.sent_start[start], toks.sent_end[start]
+        best = None
+        for s in spans:
+            if s[0] < s0 or s[1] > s1:
+                continue
+            dist = 0 if (s[0] < end and start < s[1]) else (start - s[1] if s[1] <= start
+                                                              else s[0] - end)
+            if dist <= max_dist and (best is None or dist < best[0]):
+                best = (dist, s)
+        return best[1] if best else None
+
+    def _region(self, toks: Tokens, bone: tuple[int, int, str, str] | None, start: int, end: int,
+                regions: list[tuple[int, int, str, str]]) -> tuple[int, int, str, str] | None:
+        anchor = bone or (start, end, "", "")
+        s0, s1 = toks.sent_start[start], toks.sent_end[start]
+        near = []
+        for r in regions:
+            if r[0] < s0 or r[1] > s1:
+                continue
+            dist = 0 if (r[0] < anchor[1] and anchor[0] < r[1]) else (
+                anchor[0] - r[1] if r[1] <= anchor[0] else r[0] - anchor[1])
+            if dist <= 4:
+                near.append((r[3] not in self.specific_regions, dist, r))
+        if not near:
+            return None
+        return min(near)[2]
+
+
+@Language.factory(
+    "opnote_devices",
+    assigns=["doc._.opnote_devices", "doc._.opnote_generic"],
+    requires=["doc.spans", "doc._.opnote_sections", "token.is_sent_start"],
+    default_config={"spans_key": "opnote", "context_key": "context"},
+)
+def make_devices(nlp: Language, name: str, spans_key: str, context_key: str) -> DeviceMentions:
+    return DeviceMentions(spans_key, context_key, read_yaml("devices.yaml"))

@@ -1,0 +1,177 @@
+"""opnote_procedure: the report's primary procedure class, graft class and operative side.
+
+Stores `doc._.opnote_report` = {"primary_procedure", "procedure_evidence", "graft",
+"graft_evidence", "laterality", "laterality_evidence", "lesion_evidence", "anchors"}.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .. import extensions  # noqa: F401
+from ..context import Trigger, prepare, status_of
+from ..counting import Tokens
+from ..resources import read_yaml
+from ..segment import section_at
+from ..spans import SideFilter, direction, longest_first, token_view
+
+NOT_NEGATED = {"applied", "historical", "removed", "provisional"}
+GRAFT_ORDER = ("autograft", "allograft", "synthetic")
+
+
+class ReportFacts:
+    def __init__(self, spans_key: str, context_key: str, words: dict[str, Any]) -> None:
+        self.spans_key = spans_key
+        self.context_key = context_key
+        self.configure(words)
+
+    def configure(self, words: dict[str, Any]) -> None:
+        self.words = words
+        self.is_side = SideFilter(words)
+        self.default_status: dict[str, str] = dict(words["default_status"])
+        self.title_sections = set(words["title_sections"])
+
+    def to_disk(self, path: str | Path, exclude: tuple = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "words.json").write_text(json.dumps(self.words, indent=1, sort_keys=True))
+
+    def from_disk(self, path: str | Path, exclude: tuple = ()) -> ReportFacts:
+        self.configure(json.loads((Path(path) / "words.json").read_text()))
+        return self
+
+    def __call__(self, doc: Doc) -> Doc:
+        toks = token_view(doc)
+        sections = doc._.opnote_sections or [[0, 0, len(doc.text), "description"]]
+        raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
+        bone_family = longest_first([s for s in raw if s[2] in ("BONE", "NONBONE")])
+        bones = [s for s in bone_family if s[2] == "BONE"]
+        regions = [s for s in raw if s[2] == "REGION"]
+        sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
+        lesions = longest_first([s for s in raw if s[2] in ("LESION", "PROC")])
+        grafts = longest_first([s for s in raw if s[2] == "GRAFT"])
+        mods, terms = prepare([Trigger(s.start, s.end, s.label_, *direction(s.id_))
+                               for s in doc.spans.get(self.context_key, [])])
+
+        def where(s: tuple[int, int, str, str]) -> str:
+            return section_at(sections, toks.idx[s[0]])[3]
+
+        def status(s: tuple[int, int, str, str], use_section: bool = True) -> str:
+            hit = status_of(s[0], s[1], toks.sent_start[s[0]], toks.sent_end[s[0]], mods, terms)
+            if hit is not None and hit.category != "PSEUDO":
+                return hit.category.lower()
+            return self.default_status.get(where(s), "applied") if use_section else "applied"
+
+        has_title = any(sec[3] in self.title_sections for sec in sections)
+        has_diag = any(sec[3] == "diagnosis" for sec in sections)
+        header = {"procedure", "diagnosis"} if (has_title or has_diag) else None
+
+        def in_header(s: tuple[int, int, str, str]) -> bool:
+            return header is None or where(s) in header
+
+        femur_sents = {toks.sent_start[b[0]] for b in bones if b[3] == "femur"}
+        span_of = toks.span
+
+        benign = [s for s in lesions if s[2] == "LESION" and s[3] == "benign"
+                  and status(s, use_section=False) != "negated" and in_header(s)]
+        femoral_lesions = [s for s in benign if toks.sent_start[s[0]] in femur_sents]
+        if not femoral_lesions and header is not None:
+            # a lesion named in the body with the femur ("the cyst in the proximal femur")
+            femoral_lesions = [s for s in lesions if s[2] == "LESION" and s[3] == "benign"
+                               and toks.sent_start[s[0]] in femur_sents
+                               and status(s, use_section=False) != "negated"
+                               and where(s) == "description"]
+        malignant = [s for s in lesions if s[2] == "LESION" and s[3] == "malignant"
+                     and status(s, use_section=False) not in ("negated", "planned")
+                     and in_header(s)]
+        excisions = [s for s in lesions if s[2] == "PROC" and s[3] == "excision"
+                     and status(s) == "applied"]
+        procs: dict[str, list[tuple[int, int, str, str]]] = {}
+        for s in lesions:
+            if s[2] == "PROC" and in_header(s) and status(s, use_section=False) in NOT_NEGATED:
+                procs.setdefault(s[3], []).append(s)
+
+        devices = doc._.opnote_devices or []
+        generic = doc._.opnote_generic or []
+        fixation_applied = any(d["status"] == "applied" for d in devices + generic
+                               if d["section"] not in ("diagnosis", "indications"))
+
+        evidence: list[list[int]] = []
+        if femoral_lesions and excisions and not malignant:
+            kind = "femur_lesion_excision"
+            evidence = [list(span_of(femoral_lesions[0][0], femoral_lesions[0][1])),
+                        list(span_of(excisions[0][0], excisions[0][1]))]
+        elif "arthroplasty" in procs and (has_title or not procs.get("fracture")):
+            kind, evidence = "arthroplasty", [list(span_of(*procs["arthroplasty"][0][:2]))]
+        elif "removal" in procs and not fixation_applied:
+            kind, evidence = "hardware_removal", [list(span_of(*procs["removal"][0][:2]))]
+        elif "fracture" in procs:
+            kind, evidence = "fracture_orif", [list(span_of(*procs["fracture"][0][:2]))]
+        elif "removal" in procs:
+            kind, evidence = "hardware_removal", [list(span_of(*procs["removal"][0][:2]))]
+        else:
+            kind = "other"
+            first = (procs.get("other") or procs.get("excision") or [None])[0]
+            evidence = [list(span_of(first[0], first[1]))] if first else []
+
+        graft_kinds: dict[str, list[list[int]]] = {}
+        for g in grafts:
+            if status(g) == "applied":
+                graft_kinds.setdefault(g[3], []).append(list(span_of(g[0], g[1])))
+        graft = next((k for k in GRAFT_ORDER if k in graft_kinds), "none")
+
+        side, side_ev = _operative_side(toks, sides, bones, where, header is not None)
+        doc._.opnote_report = {
+            "primary_procedure": kind,
+            "procedure_evidence": evidence,
+            "graft": graft,
+            "graft_evidence": graft_kinds.get(graft, [])[:3],
+            "laterality": side,
+            "laterality_evidence": side_ev,
+            "lesion_evidence": [list(span_of(s[0], s[1])) for s in (femoral_lesions or benign)[:2]],
+            "anchors": _anchors(toks, bones, regions, sides, where),
+        }
+        return doc
+
+
+def _operative_side(toks: Tokens, sides: list, bones: list, where: Any, has_header: bool
+                    ) -> tuple[str | None, list[list[int]]]:
+    """Side of the operative site: stated by the title, then the diagnosis, then anywhere."""
+    if not sides:
+        return None, []
+    tiers = [[s for s in sides if where(s) == "procedure"],
+             [s for s in sides if where(s) == "diagnosis"], sides]
+    for tier in tiers:
+        if not tier:
+            continue
+        kinds = {s[3] for s in tier}
+        if "bilateral" in kinds:
+            chosen = next(s for s in tier if s[3] == "bilateral")
+        else:
+            chosen = tier[0]
+        return chosen[3], [list(toks.span(chosen[0], chosen[1]))]
+    return None, []
+
+
+def _anchors(toks: Tokens, bones: list, regions: list, sides: list, where: Any) -> dict[str, Any]:
+    """Bones, regions and sides with their section and sentence, for site fallbacks."""
+    def pack(items: list) -> list[list[Any]]:
+        return [[s[3], toks.sent_start[s[0]], where(s), s[0], s[1], *toks.span(s[0], s[1])]
+                for s in items]
+
+    return {"bones": pack(bones), "regions": pack(regions), "sides": pack(sides)}
+
+
+@Language.factory(
+    "opnote_procedure",
+    assigns=["doc._.opnote_report"],
+    requires=["doc.spans", "doc._.opnote_sections", "doc._.opnote_devices"],
+    default_config={"spans_key": "opnote", "context_key": "context"},
+)
+def make_procedure(nlp: Language, name: str, spans_key: str, context_key: str) -> ReportFacts:
+    return ReportFacts(spans_key, context_key, read_yaml("devices.yaml"))

@@ -1,0 +1,68 @@
+"""ConText-style status assignment (Harkema et al. 2009), on plain tuples.
+
+A trigger has a category, a direction and a maximum scope; its scope ends at the sentence
+boundary or at a terminator. PSEUDO triggers shadow the triggers they overlap.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Trigger(NamedTuple):
+    start: int
+    end: int
+    category: str
+    direction: str  # forward | backward | bidirectional | both (terminators)
+    max_scope: int
+
+
+class Hit(NamedTuple):
+    category: str
+    start: int
+    end: int
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def prepare(triggers: list[Trigger]) -> tuple[list[Trigger], list[Trigger]]:
+    """Split raw matches into modifier triggers and terminators, dropping shadowed ones."""
+    pseudo = [t for t in triggers if t.category == "PSEUDO"]
+    terms = [t for t in triggers if t.category == "TERMINATE"]
+    mods = [t for t in triggers if t.category not in ("PSEUDO", "TERMINATE")
+            and not any(_overlaps(t.start, t.end, p.start, p.end) for p in pseudo)]
+    # A longer modifier trigger shadows a shorter one inside it ("not required" over "not").
+    mods = [t for t in mods if not any(
+        o is not t and o.start <= t.start and t.end <= o.end and (o.end - o.start) > (t.end - t.start)
+        for o in mods)]
+    terms = [t for t in terms if not any(_overlaps(t.start, t.end, m.start, m.end) for m in mods)]
+    return mods, terms
+
+
+def status_of(
+    start: int, end: int, sent_start: int, sent_end: int,
+    mods: list[Trigger], terms: list[Trigger],
+) -> Hit | None:
+    """The closest modifier whose scope covers tokens [start, end) within one sentence."""
+    best: tuple[int, Hit] | None = None
+    for t in mods:
+        if t.end <= sent_start or t.start >= sent_end or _overlaps(t.start, t.end, start, end):
+            continue
+        dist = None
+        if t.end <= start and t.direction in ("forward", "bidirectional"):
+            limit = min(sent_end, t.end + t.max_scope) if t.max_scope else sent_end
+            blocked = any(term.direction in ("forward", "both") and t.end < term.start
+                          and term.end <= start for term in terms)
+            if start < limit and not blocked:
+                dist = start - t.end
+        elif t.start >= end and t.direction in ("backward", "bidirectional"):
+            limit = max(sent_start, t.start - t.max_scope) if t.max_scope else sent_start
+            blocked = any(term.direction in ("backward", "both") and end <= term.start
+                          and term.end < t.start for term in terms)
+            if start >= limit and not blocked:
+                dist = t.start - end
+        if dist is not None and (best is None or dist < best[0]):
+            best = (dist, Hit(t.category, t.start, t.end))
+    return best[1] if best else None

@@ -1,0 +1,227 @@
+"""Reading the count of a device mention from the tokens around it.
+
+Works on a `Tokens` view (lower-cased strings and character offsets) so it can be tested on
+plain token lists and stays cheap inside the pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_INT = re.compile(r"^\d{1,3}$")
+_DECIMAL = re.compile(r"^\d*\.\d+$")
+
+
+@dataclass
+class Tokens:
+    """A light view of a Doc: lower-cased token strings, offsets and sentence bounds."""
+
+    lower: list[str]
+    idx: list[int]
+    length: list[int]
+    sent_start: list[int]  # per token: index of its sentence's first token
+    sent_end: list[int]    # per token: index one past its sentence's last token
+    line_start: list[bool] = field(default_factory=list)  # token begins a line
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        return (self.idx[i], self.idx[j - 1] + self.length[j - 1])
+
+
+@dataclass
+class CountResult:
+    count: int | None = None
+    definite: bool = False       # "the plate", "these screws": refers back, introduces nothing
+    total: bool = False          # "a total of 7 screws"
+    evidence: list[tuple[int, int]] = field(default_factory=list)
+
+
+class CountReader:
+    """Count rules; word lists come from rules/devices.yaml."""
+
+    def __init__(self, words: dict[str, Any]) -> None:
+        self.numbers: dict[str, int] = {k: int(v) for k, v in words["number_words"].items()}
+        self.one = set(words["one_words"])
+        self.definite = set(words["definite_words"])
+        self.units = set(words["size_units"])
+        self.stop = set(words["modifier_stop"])
+        self.ellipsis = set(words["ellipsis_followers"])
+        self.bilateral = set(words["bilateral_words"])
+        self.level = re.compile(words["spine_level_regex"])
+
+    def value(self, toks: Tokens, i: int) -> int | None:
+        """Integer value of token i if it is a count word or a small integer numeral."""
+        w = toks.lower[i]
+        if w in self.numbers:
+            return self.numbers[w]
+        if _INT.match(w):
+            n = int(w)
+            return n if 0 < n <= 60 else None
+        return None
+
+    def is_size(self, toks: Tokens, i: int) -> bool:
+        """A number followed by a unit, '-hole', 'x' or preceded by 'x' is a size, not a count."""
+        n = len(toks.lower)
+        nxt = toks.lower[i + 1] if i + 1 < n else ""
+        nxt2 = toks.lower[i + 2] if i + 2 < n else ""
+        prev = toks.lower[i - 1] if i > 0 else ""
+        if nxt in self.units or (nxt == "-" and nxt2 in self.units):
+            return True
+        if nxt in ("x", "×", "by") and not toks.line_start[i] and prev not in ("(",):
+            return True
+        if prev in ("x", "×", "by", "#", "no", "no.", "size", "number", "-", "/", "level", "lot",
+                    "ref", "cat", "catalog", "catalogue"):
+            return prev not in ("x", "×", "#") or not self._count_after_device(toks, i)
+        return False
+
+    def _count_after_device(self, toks: Tokens, i: int) -> bool:
+        # "screws x 3": the 'x' follows a word, not a number
+        j = i - 2
+        return j >= 0 and not (_INT.match(toks.lower[j]) or _DECIMAL.match(toks.lower[j]))
+
+    def read(self, toks: Tokens, start: int, end: int, plural: bool) -> CountResult:
+        """Count for the device mention at tokens [start, end)."""
+        res = CountResult()
+        s0 = toks.sent_start[start]
+        s1 = toks.sent_end[start]
+        found = self._left(toks, start, s0, plural, res)
+        if not found:
+            self._right(toks, end, s1, res)
+        if res.count is not None and not res.definite:
+            self._ellipsis(toks, end, s1, res)
+        self._multiply(toks, start, end, s0, s1, plural, res)
+        return res
+
+    def _left(self, toks: Tokens, start: int, s0: int, plural: bool, res: CountResult) -> bool:
+        i = start - 1
+        steps = 0
+        while i >= s0 and steps < 8:
+            w = toks.lower[i]
+            v = self.value(toks, i)
+            if v is not None and not self.is_size(toks, i):
+                if w in ("one", "1") and plural and i + 1 < start and toks.lower[i + 1] == "of":
+                    return False  # "one of the screws"
+                before = toks.lower[i - 1] if i - 1 >= s0 else ""
+                if before in ("the", "these", "those", "both", "its", "their", "our"):
+                    res.definite = True
+                    return True
+                res.count = v
+                res.evidence.append(toks.span(i, i + 1))
+                if before == "of" and i - 2 >= s0 and toks.lower[i - 2] == "total":
+                    res.total = True
+                self._left_more(toks, i, s0, res)
+                return True
+            if w in self.one and not plural:
+                res.count = 1
+                res.evidence.append(toks.span(i, i + 1))
+                return True
+            if w in self.definite:
+                res.definite = True
+                return True
+            if w == "pair" or w == "couple":
+                res.count = 2
+                res.evidence.append(toks.span(i, i + 1))
+                return True
+            if w in self.stop or (not w[:1].isalnum() and w not in ("-", ".", "/", "(", ")", "#")):
+                return False
+            i -= 1
+            steps += 1
+        return False
+
+    def _left_more(self, toks: Tokens, i: int, s0: int, res: CountResult) -> None:
+        """"two cortical and one cancellous screw": add counts joined by 'and' / ','."""
+        j = i - 1
+        while j >= s0 and toks.lower[j] in ("and", ",", "plus", "&"):
+            k = j - 1
+            steps = 0
+            while k >= s0 and steps < 4:
+                v = self.value(toks, k)
+                if v is not None and not self.is_size(toks, k):
+                    res.count = (res.count or 0) + v
+                    res.evidence.append(toks.span(k, k + 1))
+                    j = k - 1
+                    break
+                if toks.lower[k] in self.stop or not toks.lower[k][:1].isalnum():
+                    return
+                k -= 1
+                steps += 1
+            else:
+                return
+            if steps >= 4:
+                return
+
+    def _right(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
+        """"screws x3", "screw (n=3)", "QTY: 2", "| 2 |" after the device on its line."""
+        j = end
+        limit = s1
+        while j < limit:
+            w = toks.lower[j]
+            nxt = toks.lower[j + 1] if j + 1 < limit else ""
+            if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units", "number"):
+                k = j + 1
+                while k < limit and toks.lower[k] in (":", "=", ".", "-", "of"):
+                    k += 1
+                if k < limit:
+                    v = self.value(toks, k)
+                    unit_after = k + 1 < limit and toks.lower[k + 1] in self.units
+                    if v is not None and not unit_after:
+                        res.count = v
+                        res.evidence.append(toks.span(j, k + 1))
+                        return
+            if w in ("(", "|") and nxt:
+                v = self.value(toks, j + 1)
+                close = toks.lower[j + 2] if j + 2 < limit else ""
+                if v is not None and (close in (")", "|", "") or j + 2 >= limit):
+                    res.count = v
+                    res.evidence.append(toks.span(j + 1, j + 2))
+                    return
+            j += 1
+
+    def _ellipsis(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
+        """"three screws proximally and four distally" -> 7."""
+        j = end
+        while j < s1 - 1:
+            w = toks.lower[j]
+            if w in ("and", ",", "plus", "with") and j + 2 <= s1:
+                k = j + 1
+                v = self.value(toks, k) if k < s1 else None
+                if v is not None and not self.is_size(toks, k) and k + 1 < s1 \
+                        and toks.lower[k + 1] in self.ellipsis:
+                    res.count = (res.count or 0) + v
+                    res.evidence.append(toks.span(k, k + 1))
+                    j = k + 1
+                    continue
+            if w in ("was", "were", ".", ";") and j > end + 6:
+                break
+            j += 1
+
+    def _multiply(self, toks: Tokens, start: int, end: int, s0: int, s1: int, plural: bool,
+                  res: CountResult) -> None:
+        """Per-level and per-side counts: "screws bilaterally at L4, L5 and S1" -> 6."""
+        if res.definite or res.total:
+            return
+        sent = toks.lower[s0:s1]
+        levels = {w.upper() for w in sent if self.level.match(w.upper())}
+        # "each of (the) three levels", "at each of C3, C4 and C5"
+        factor = 1
+        for i, w in enumerate(sent):
+            if w == "each" and i + 1 < len(sent):
+                rest = sent[i + 1 : i + 4]
+                num = next((self.numbers.get(x) or (int(x) if _INT.match(x) else None)
+                            for x in rest if x in self.numbers or _INT.match(x)), None)
+                if num:
+                    factor = num
+                elif levels and ("level" in rest or "levels" in rest or "of" in rest
+                                 or "vertebral" in rest or "side" in rest):
+                    factor = len(levels) if "side" not in rest else 2
+        sides = 2 if any(w in self.bilateral for w in sent) or "both sides" in " ".join(sent) \
+            else 1
+        if res.count is not None and factor > 1:
+            res.count *= factor
+            if sides == 2 and "side" not in " ".join(sent):
+                res.count *= 2
+        elif res.count is None and plural and levels and len(levels) >= 1 and sides == 2:
+            mentions_levels_after = any(self.level.match(w.upper()) for w in toks.lower[end:s1])
+            if mentions_levels_after or any(self.level.match(w.upper()) for w in toks.lower[s0:start]):
+                res.count = 2 * len(levels)

@@ -1,0 +1,211 @@
+"""Doc -> Facts: the one boundary between spaCy objects and the pydantic models.
+
+Aggregates device mentions (doc._.opnote_devices) into one Device per type, bone and status:
+the implant log is authoritative for counts, then the narrative, then the procedure title.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from spacy.tokens import Doc
+
+from .schemas import Device, Facts, Site
+
+TITLE = "procedure"
+LOG = "implants"
+NOT_BODY = {"procedure", "implants", "diagnosis", "indications", "plan", "explants"}
+SPECIFIC = ("femoral neck", "intertrochanteric", "subtrochanteric", "supracondylar", "condylar")
+MIDLINE = {"vertebra", "sacrum"}
+
+
+def _region_rank(region: str) -> int:
+    return SPECIFIC.index(region) if region in SPECIFIC else len(SPECIFIC)
+
+
+def _reclassify_removed(mentions: list[dict[str, Any]]) -> None:
+    """Devices placed and later removed in the same operation were provisional.
+
+    "Two K-wires held the reduction ... the K-wires were removed": the earlier applied
+    mentions of that type, with no new device of the type introduced after the removal,
+    become provisional (introducing mentions) or removed (references).
+    """
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in mentions:
+        if m["section"] not in NOT_BODY:
+            by_type[m["type"]].append(m)
+    for ms in by_type.values():
+        removed_at = [i for i, m in enumerate(ms) if m["status"] in ("removed", "provisional")]
+        if not removed_at:
+            continue
+        last = removed_at[-1]
+        later_new = any(m["status"] == "applied" and m["count"] is not None
+                        and not m["definite"] for m in ms[last + 1:])
+        if later_new:
+            continue
+        for m in ms[:last]:
+            if m["status"] == "applied":
+                m["status"] = "removed" if m["definite"] else "provisional"
+
+
+def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]],
+                   anchors: dict[str, Any]) -> None:
+    """Fill a missing bone from the same device type, the construct, or the title line."""
+    applied = [m for m in mentions if m["status"] == "applied"]
+    for i, m in enumerate(applied):
+        if m["bone"] is not None:
+            continue
+        same = [o for o in applied if o["type"] == m["type"] and o["bone"] is not None]
+        if same:
+            before = [o for o in same if o["start"] < m["start"]]
+            src = before[-1] if before else same[0]
+            m["bone"], m["bone_span"] = src["bone"], src["bone_span"]
+            m["region"] = m["region"] or src["region"]
+            m["side"] = m["side"] or src["side"]
+            continue
+        construct = [o for o in applied[:i] if o["bone"] is not None
+                     and o["section"] == m["section"] and m["sent"] - o["sent"] < 400]
+        if construct and m["section"] not in (TITLE,):
+            src = construct[-1]
+            m["bone"], m["bone_span"] = src["bone"], src["bone_span"]
+            m["region"] = m["region"] or src["region"]
+            m["side"] = m["side"] or src["side"]
+            continue
+        title_sents = {o["sent"] for o in mentions + generic if o["section"] == TITLE}
+        title_bones = [b for b in anchors.get("bones", []) if b[1] in title_sents]
+        if title_bones:
+            femur = [b for b in title_bones if b[0] == "femur"]
+            b = (femur or title_bones)[0]
+            m["bone"], m["bone_span"] = b[0], [b[5], b[6]]
+
+
+def _fallback_region(bone: str, anchors: dict[str, Any]) -> tuple[str | None, list[int] | None]:
+    """A region stated for the same bone in the title, then the diagnosis, then anywhere."""
+    bones = anchors.get("bones", [])
+    regions = anchors.get("regions", [])
+    for wanted in ("procedure", "diagnosis", None):
+        found = []
+        for b in bones:
+            if b[0] != bone or (wanted is not None and b[2] != wanted):
+                continue
+            for r in regions:
+                if r[1] != b[1]:
+                    continue
+                dist = 0 if (r[3] < b[4] and b[3] < r[4]) else (
+                    b[3] - r[4] if r[4] <= b[3] else r[3] - b[4])
+                if dist <= 4:
+                    found.append((_region_rank(r[0]), dist, r))
+        if found:
+            r = min(found)[2]
+            return r[0], [r[5], r[6]]
+    return None, None
+
+
+def _fallback_side(bone: str, anchors: dict[str, Any]) -> str | None:
+    for wanted in ("procedure", "diagnosis", None):
+        for b in anchors.get("bones", []):
+            if b[0] != bone or (wanted is not None and b[2] != wanted):
+                continue
+            for s in anchors.get("sides", []):
+                if s[1] == b[1] and abs(s[3] - b[3]) <= 5:
+                    return s[0]
+    return None
+
+
+def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
+    """Total for one device type on one bone: log, else narrative, else title."""
+    log = [m for m in group if m["section"] == LOG]
+    body = [m for m in group if m["section"] not in (LOG, TITLE)]
+    title = [m for m in group if m["section"] == TITLE]
+    if log:
+        counts = [m["count"] for m in log if not m["definite"]]
+        known = [c for c in counts if c is not None]
+        if known:
+            return sum(known), [e for m in log for e in m["count_evidence"]]
+    for tier in (body, title):
+        totals = [m for m in tier if m["total"] and m["count"] is not None]
+        if totals:
+            best = max(totals, key=lambda m: m["count"])
+            return best["count"], best["count_evidence"]
+        counted = [m for m in tier if m["count"] is not None and not m["definite"]]
+        explicit = [m for m in counted if m["count_evidence"]]
+        if explicit:
+            # a bare singular repeated in the narrative ("plate ... plate") is one device
+            bare = [m for m in counted if not m["count_evidence"]]
+            total = sum(m["count"] for m in explicit)
+            if bare and total == 0:
+                total = 1
+            return total, [e for m in explicit for e in m["count_evidence"]]
+        if counted:
+            return 1, []
+    return None, []
+
+
+def facts_from_doc(doc: Doc) -> Facts:
+    """Aggregate the pipeline's annotations on one Doc into decision facts."""
+    report = doc._.opnote_report or {}
+    anchors = report.get("anchors", {})
+    mentions = [dict(m) for m in (doc._.opnote_devices or [])]
+    generic = list(doc._.opnote_generic or [])
+    _reclassify_removed(mentions)
+    _resolve_bones(mentions, generic, anchors)
+
+    groups: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
+    for m in mentions:
+        groups[(m["type"], m["bone"], m["status"])].append(m)
+
+    devices: list[Device] = []
+    for (dtype, bone, status), group in groups.items():
+        count, count_ev = _count(group)
+        regions = [(m["region"], m["region_span"]) for m in group if m["region"]]
+        region, region_span = (min(regions, key=lambda r: _region_rank(r[0]))
+                               if regions else (None, None))
+        if region is None and bone is not None and status == "applied":
+            region, region_span = _fallback_region(bone, anchors)
+        side = next((m["side"] for m in group if m["side"]), None)
+        if side is None and bone is not None:
+            side = _fallback_side(bone, anchors)
+        if side is None:
+            side = report.get("laterality")
+        if bone in MIDLINE:
+            side = None
+        evidence = [tuple(m["span"]) for m in group]
+        evidence += [tuple(e) for e in count_ev]
+        for m in group[:1]:
+            for key in ("bone_span", "side_span", "trigger"):
+                if m.get(key):
+                    evidence.append(tuple(m[key]))
+        if region_span:
+            evidence.append(tuple(region_span))
+        devices.append(Device(
+            type=dtype, count=count, status=status, site=Site(bone=bone, region=region),
+            laterality=side, evidence=_dedupe(evidence),
+        ))
+    devices.sort(key=lambda d: (d.status != "applied", d.evidence[0] if d.evidence else (0, 0)))
+
+    generic_applied = [tuple(g["span"]) for g in generic
+                       if g["status"] == "applied" and g["section"] not in
+                       ("diagnosis", "indications", "plan", "findings")]
+    return Facts(
+        text_length=len(doc.text),
+        devices=devices,
+        generic_fixation=generic_applied,
+        primary_procedure=report.get("primary_procedure", "other"),
+        procedure_evidence=[tuple(e) for e in report.get("procedure_evidence", [])],
+        graft=report.get("graft", "none"),
+        graft_evidence=[tuple(e) for e in report.get("graft_evidence", [])],
+        laterality=report.get("laterality"),
+        laterality_evidence=[tuple(e) for e in report.get("laterality_evidence", [])],
+        lesion_evidence=[tuple(e) for e in report.get("lesion_evidence", [])],
+    )
+
+
+def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for s in spans:
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out

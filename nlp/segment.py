@@ -1,0 +1,90 @@
+"""Op-note segmentation on raw text: sentence/line boundaries and section headings.
+
+Plain functions over strings (regex, C speed); the spaCy components in components/ wrap them.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Mapping
+
+# Sentence end: . ! ? followed by space(s) and an upper-case letter, digit, bullet or quote.
+_SENT_END = re.compile(r"(?<=[.!?])[)\"']?\s+(?=[A-Z0-9•\-\*\(\"'])")
+_ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e\.g|i\.e|etc|Inc|Co|"
+                     r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
+_HEADING = re.compile(r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'\-]{1,60}?)[ \t]*(?::)(?:[ \t]|$)")
+_CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?)[ \t]*:?[ \t]*$")
+
+
+def sentence_starts(text: str) -> list[int]:
+    """Character offsets where a sentence or list item starts (always includes the first char).
+
+    Line rules: a blank line, a list item, a heading or a line after a line ending in
+    punctuation starts a unit; a hard-wrapped line starting in lower case continues one.
+    """
+    starts = {0}
+    lines = text.split("\n")
+    pos = 0
+    prev = ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped:
+            first = pos + (len(line) - len(line.lstrip()))
+            if (not prev.strip() or _LIST_ITEM.match(line) or _HEADING.match(line)
+                    or prev.rstrip().endswith((".", ":", ";", "!", "?", "|"))
+                    or len(prev.strip()) < 50 or not stripped[0].islower()):
+                starts.add(first)
+            heading = _HEADING.match(line)
+            if heading:
+                rest = pos + heading.end()
+                while rest < pos + len(line) and text[rest] in " \t":
+                    rest += 1
+                if rest < pos + len(line):
+                    starts.add(rest)
+        prev = line
+        pos += len(line) + 1
+    for m in _SENT_END.finditer(text):
+        head = text[max(0, m.start() - 12): m.start()]
+        if _ABBREV.search(head):
+            continue
+        starts.add(m.end())
+    return sorted(s for s in starts if s < len(text))
+
+
+def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int, int, str]]:
+    """Sections as (heading_start, content_start, end, category), in text order.
+
+    Text before the first heading is a `description` section (narrative notes have none).
+    """
+    found: list[tuple[int, int, str]] = []
+    pos = 0
+    for line in text.split("\n"):
+        m = _HEADING.match(line) or _CAPS_LINE.match(line)
+        if m:
+            key = re.sub(r"\s+", " ", m.group(1)).strip().lower()
+            category = headings.get(key) or headings.get(key.rstrip("s"))
+            if category is None and _CAPS_LINE.match(line) and len(key.split()) <= 6 \
+                    and key.upper() == m.group(1).strip() and not line.strip().endswith("."):
+                category = "other_heading"
+            if category is not None:
+                found.append((pos + m.start(1), pos + m.end(), category))
+        pos += len(line) + 1
+    sections: list[tuple[int, int, int, str]] = []
+    if not found or found[0][0] > 0:
+        first = found[0][0] if found else len(text)
+        sections.append((0, 0, first, "description"))
+    for i, (start, content, category) in enumerate(found):
+        end = found[i + 1][0] if i + 1 < len(found) else len(text)
+        if category == "other_heading":
+            category = "description"
+        sections.append((start, content, end, category))
+    return sections
+
+
+def section_at(sections: list[tuple[int, int, int, str]], char: int) -> tuple[int, int, int, str]:
+    """The section containing a character offset."""
+    starts = [s[0] for s in sections]
+    i = max(0, bisect_right(starts, char) - 1)
+    return sections[i]

@@ -1,0 +1,73 @@
+"""Helpers shared by the opnote components: span filtering, a light token view, side words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.tokens import Doc
+
+from .counting import Tokens
+
+
+def longest_first(spans: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Keep the longest of overlapping spans (earliest on ties), in text order."""
+    chosen: list[tuple[int, int, str, str]] = []
+    taken: set[int] = set()
+    for s in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        if not any(i in taken for i in range(s[0], s[1])):
+            chosen.append(s)
+            taken.update(range(s[0], s[1]))
+    return sorted(chosen)
+
+
+def token_view(doc: Doc) -> Tokens:
+    n = len(doc)
+    sent_start = [0] * n
+    sent_end = [n] * n
+    line_start = [False] * n
+    starts = [i for i, t in enumerate(doc) if t.is_sent_start] or [0]
+    for k, s in enumerate(starts):
+        e = starts[k + 1] if k + 1 < len(starts) else n
+        for i in range(s, e):
+            sent_start[i] = s
+            sent_end[i] = e
+    text = doc.text
+    lower = []
+    idx = []
+    length = []
+    for i, t in enumerate(doc):
+        lower.append(t.lower_)
+        idx.append(t.idx)
+        length.append(len(t))
+        j = t.idx - 1
+        while j >= 0 and text[j] in " \t":
+            j -= 1
+        line_start[i] = j < 0 or text[j] == "\n" or (i > 0 and doc[i - 1].text in ("•", "-", "*")
+                                                     and doc[i - 1].is_sent_start)
+    return Tokens(lower, idx, length, sent_start, sent_end, line_start)
+
+
+def direction(rule_id: str) -> tuple[str, int]:
+    direction, _, scope = rule_id.partition(":")
+    return direction, int(scope or 0)
+
+
+
+class SideFilter:
+    """Rules out "left"/"right" in other senses ("left in place", "right angle")."""
+
+    def __init__(self, words: dict[str, Any]) -> None:
+        self.prev = set(words["side_prev_exclusions"])
+        self.next = set(words["side_next_exclusions"])
+
+    def __call__(self, toks: Tokens, s: tuple[int, int, str, str]) -> bool:
+        if s[1] - s[0] > 1 or toks.lower[s[0]] not in ("left", "right"):
+            return True
+        prev = toks.lower[s[0] - 1] if s[0] > 0 else ""
+        nxt = toks.lower[s[1]] if s[1] < len(toks.lower) else ""
+        if prev in self.prev:
+            return False
+        if nxt in self.next:
+            # "left in place" is a verb, but "from left to right" is a side
+            return nxt == "the" and prev in ("to", "from", "on", "of")
+        return True
