@@ -68,6 +68,9 @@ class CountReader:
         prev = toks.lower[i - 1] if i > 0 else ""
         if nxt in self.units or (nxt == "-" and nxt2 in self.units):
             return True
+        if nxt in ("-", "to") and (_INT.match(nxt2) or _DECIMAL.match(nxt2)) and i + 3 < n \
+                and toks.lower[i + 3] in self.units:
+            return True  # a size range, "36-42 mm"
         if nxt in ("x", "×", "by") and not toks.line_start[i] and prev not in ("(",):
             return True
         if prev in ("x", "×", "by", "#", "no", "no.", "size", "number", "-", "/", "level", "lot",
@@ -80,14 +83,19 @@ class CountReader:
         j = i - 2
         return j >= 0 and not (_INT.match(toks.lower[j]) or _DECIMAL.match(toks.lower[j]))
 
-    def read(self, toks: Tokens, start: int, end: int, plural: bool) -> CountResult:
-        """Count for the device mention at tokens [start, end)."""
+    def read(self, toks: Tokens, start: int, end: int, plural: bool, log: bool = False
+             ) -> CountResult:
+        """Count for the device mention at tokens [start, end); `log`: an implant-log row."""
         res = CountResult()
         s0 = toks.sent_start[start]
         s1 = toks.sent_end[start]
         found = self._left(toks, start, s0, plural, res)
-        if not found:
+        # a quantity after the device belongs to it only up to the next ';' of a log line
+        s1 = next((j for j in range(end, s1) if toks.lower[j] == ";"), s1)
+        if not found or (log and res.count is None and not res.definite):
             self._right(toks, end, s1, res)
+        if log and res.count is None:
+            self._trailing(toks, end, s1, res)
         if res.count is not None and not res.definite:
             self._ellipsis(toks, end, s1, res)
         self._multiply(toks, start, end, s0, s1, plural, res)
@@ -135,7 +143,7 @@ class CountReader:
         while j >= s0 and toks.lower[j] in ("and", ",", "plus", "&"):
             k = j - 1
             steps = 0
-            while k >= s0 and steps < 4:
+            while k >= s0 and steps < 3 and not toks.lower[k].endswith("ly"):
                 v = self.value(toks, k)
                 if v is not None and not self.is_size(toks, k):
                     res.count = (res.count or 0) + v
@@ -148,7 +156,7 @@ class CountReader:
                 steps += 1
             else:
                 return
-            if steps >= 4:
+            if steps >= 3 or (k >= s0 and toks.lower[k].endswith("ly")):
                 return
 
     def _right(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
@@ -177,6 +185,23 @@ class CountReader:
                     res.evidence.append(toks.span(j + 1, j + 2))
                     return
             j += 1
+
+    def _trailing(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
+        """Implant-log row ending in a quantity column: "... 02.224.075  7702215  2"."""
+        j = s1 - 1
+        while j >= end and toks.lower[j] in (".", ")", ";", ",", "|", "\n", "ea", "each"):
+            j -= 1
+        if j <= end:
+            return
+        v = self.value(toks, j)
+        prev = toks.lower[j - 1]
+        if v is not None and prev not in self.units and prev not in ("x", "×", "#", "-", "/") \
+                and not _DECIMAL.match(prev) and prev != ",":
+            res.count = v
+            res.evidence.append(toks.span(j, j + 1))
+        elif v is not None and prev == ",":
+            res.count = v  # "5.0 mm locking screws, 3."
+            res.evidence.append(toks.span(j, j + 1))
 
     def _ellipsis(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
         """"three screws proximally and four distally" -> 7."""

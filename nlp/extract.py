@@ -49,6 +49,17 @@ def _reclassify_removed(mentions: list[dict[str, Any]]) -> None:
                 m["status"] = "removed" if m["definite"] else "provisional"
 
 
+def _drop_side_plates(mentions: list[dict[str, Any]]) -> None:
+    """With a blade plate or sliding hip screw, "the plate"/"side plate" is part of it."""
+    if not any(m["type"] in ("blade_plate", "sliding_hip_screw") for m in mentions):
+        return
+    introduced = any(m["type"] == "plate" and not m["definite"] and m["count_evidence"]
+                     for m in mentions)
+    if introduced:
+        return
+    mentions[:] = [m for m in mentions if m["type"] != "plate"]
+
+
 def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]],
                    anchors: dict[str, Any]) -> None:
     """Fill a missing bone from the same device type, the construct, or the title line."""
@@ -139,6 +150,8 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
             return total, [e for m in explicit for e in m["count_evidence"]]
         if counted:
             return 1, []
+    if any(not m["plural"] and not m["process"] for m in group):
+        return 1, []  # only "the plate": one plate
     return None, []
 
 
@@ -148,6 +161,7 @@ def facts_from_doc(doc: Doc) -> Facts:
     anchors = report.get("anchors", {})
     mentions = [dict(m) for m in (doc._.opnote_devices or [])]
     generic = list(doc._.opnote_generic or [])
+    _drop_side_plates(mentions)
     _reclassify_removed(mentions)
     _resolve_bones(mentions, generic, anchors)
 

@@ -64,7 +64,7 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
         m = _HEADING.match(line) or _CAPS_LINE.match(line)
         if m:
             key = re.sub(r"\s+", " ", m.group(1)).strip().lower()
-            category = headings.get(key) or headings.get(key.rstrip("s"))
+            category = heading_category(key, headings)
             if category is None and _CAPS_LINE.match(line) and len(key.split()) <= 6 \
                     and key.upper() == m.group(1).strip() and not line.strip().endswith("."):
                 category = "other_heading"
@@ -83,8 +83,60 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
     return sections
 
 
+def heading_category(key: str, headings: Mapping[str, str]) -> str | None:
+    """Category of a heading, allowing extra words: "Procedure(s) performed today" -> procedure."""
+    if key in headings:
+        return headings[key]
+    plain = re.sub(r"\s*\([^)]*\)", "", key).strip()
+    words = plain.split()
+    if not words or len(words) > 6:
+        return None
+    for n in range(len(words), 0, -1):
+        head = " ".join(words[:n])
+        if head in headings:
+            return headings[head]
+        if head.rstrip("s") in headings:
+            return headings[head.rstrip("s")]
+    return None
+
+
 def section_at(sections: list[tuple[int, int, int, str]], char: int) -> tuple[int, int, int, str]:
     """The section containing a character offset."""
     starts = [s[0] for s in sections]
     i = max(0, bisect_right(starts, char) - 1)
     return sections[i]
+
+
+_QTY_HEADERS = {"qty", "quantity", "count", "no.", "#", "units", "qty used", "number", "n", "no", "amount",
+                "qty.", "quantity used", "used"}
+
+
+def table_quantities(text: str) -> dict[int, tuple[int, int, int]]:
+    """Quantity cells of implant-log tables (pipe- or tab-separated with a Qty header).
+
+    Returns {line_start_char: (quantity, cell_start, cell_end)} for every data row.
+    """
+    out: dict[int, tuple[int, int, int]] = {}
+    if "|" not in text and "\t" not in text:
+        return out
+    column: int | None = None
+    sep = "|"
+    pos = 0
+    for line in text.split("\n"):
+        line_sep = "|" if line.count("|") >= 2 else ("\t" if line.count("\t") >= 2 else None)
+        if line_sep is None:
+            column = None
+        else:
+            cells = line.split(line_sep)
+            names = [c.strip().lower() for c in cells]
+            qty = [i for i, c in enumerate(names) if c in _QTY_HEADERS]
+            if qty:
+                column, sep = qty[0], line_sep
+            elif column is not None and line_sep == sep and column < len(cells):
+                cell = cells[column].strip()
+                if cell.isdigit() and 0 < int(cell) <= 60:
+                    offset = pos + sum(len(c) + 1 for c in cells[:column])
+                    cstart = offset + cells[column].index(cell)
+                    out[pos] = (int(cell), cstart, cstart + len(cell))
+        pos += len(line) + 1
+    return out

@@ -19,7 +19,7 @@ from .. import extensions  # noqa: F401
 from ..context import Trigger, prepare, status_of
 from ..counting import CountReader, Tokens
 from ..resources import read_yaml
-from ..segment import section_at
+from ..segment import section_at, table_quantities
 from ..spans import SideFilter, direction, longest_first, token_view
 
 CATEGORY_STATUS = {
@@ -45,6 +45,10 @@ class DeviceMentions:
         self.process = set(words["process_nouns"])
         self.pseudo_verbs = set(words["pseudo_verbs"])
         self.is_side = SideFilter(words)
+        self.skin_words = set(words["skin_closure_words"])
+        self.guide_preps = set(words["guide_prepositions"])
+        self.removal_heads = {w.lower() for w in words["removal_heads"]}
+        self.new_procedure = set(words["new_procedure_words"])
         self.default_status: dict[str, str] = dict(words["default_status"])
         self.midline = set(words["midline_bones"])
         self.specific_regions = set(words["specific_regions"])
@@ -73,14 +77,23 @@ class DeviceMentions:
                     for s in doc.spans.get(self.context_key, [])]
         mods, terms = prepare(triggers)
 
+        table = table_quantities(doc.text)
+        text = doc.text
         devices: list[dict[str, Any]] = []
         generic: list[dict[str, Any]] = []
+        previous: tuple[int, str] | None = None  # (end, type) of the last device mention
         for start, end, label, kid in device_family:
             if label == "NONDEVICE":
                 continue
+            if label == "DEVICE" and previous is not None and previous[1] == kid \
+                    and self._same_phrase(toks, previous[0], start):
+                previous = (end, kid)
+                continue  # "LCP proximal femoral plate": one device named twice
             nxt = toks.lower[end] if end < len(toks.lower) else ""
             if nxt in self.problem or (nxt == "-" and end + 1 < len(toks.lower)
                                        and toks.lower[end + 1] in self.problem):
+                continue
+            if label == "DEVICE" and self._not_a_device(toks, start, end, kid):
                 continue
             char = toks.idx[start]
             section = section_at(sections, char)
@@ -107,11 +120,14 @@ class DeviceMentions:
                 total = False
                 count_ev: list[list[int]] = []
             else:
-                cr = self.counts.read(toks, start, end, plural)
+                cr = self.counts.read(toks, start, end, plural, log=section[3] == "implants")
                 count, definite, total = cr.count, cr.definite, cr.total
                 if count is None and not plural and not definite:
                     count = 1  # a bare singular ("titanium plate") is one
                 count_ev = [list(e) for e in cr.evidence]
+                row = table.get(text.rfind("\n", 0, toks.idx[start]) + 1)
+                if row is not None and section[3] == "implants":
+                    count, count_ev, definite = row[0], [[row[1], row[2]]], False
             bone = self._nearest(toks, start, end, bones)
             region = self._region(toks, bone, start, end, regions)
             side = self._nearest(toks, bone[0], bone[1], sides, max_dist=5) if bone else None
@@ -127,9 +143,37 @@ class DeviceMentions:
                 "line_bones": [],
             })
             devices.append(mention)
+            previous = (end, kid)
         doc._.opnote_devices = devices
         doc._.opnote_generic = generic
         return doc
+
+    @staticmethod
+    def _same_phrase(toks: Tokens, prev_end: int, start: int) -> bool:
+        """Only modifiers (no verb, preposition or comma) between two mentions of one type."""
+        between = toks.lower[prev_end:start]
+        if len(between) > 4 or toks.sent_start[prev_end - 1] != toks.sent_start[start]:
+            return False
+        return all(w.isalpha() and w not in ("and", "or", "with", "of", "to", "into", "the",
+                                             "a", "an", "was", "were", "then", "plus")
+                   for w in between)
+
+    def _not_a_device(self, toks: Tokens, start: int, end: int, kind: str) -> bool:
+        """Skin staples in a closure sentence; a wire or pin something is passed over."""
+        s0, s1 = toks.sent_start[start], toks.sent_end[start]
+        if kind == "staple" and "bone" not in toks.lower[start:end]:
+            return any(w in self.skin_words for w in toks.lower[s0:s1])
+        if kind in ("wire", "pin"):
+            return any(w in self.guide_preps for w in toks.lower[max(s0, start - 5):start])
+        return False
+
+    def _removal_title(self, toks: Tokens, start: int) -> bool:
+        """A title item headed "Removal of ..." that names no new procedure."""
+        s0, s1 = toks.sent_start[start], toks.sent_end[start]
+        head = [w for w in toks.lower[s0:min(s1, s0 + 6)] if w[:1].isalpha()]
+        if not any(w in self.removal_heads for w in head[:4]):
+            return False
+        return not any(w in self.new_procedure for w in toks.lower[s0:s1])
 
     def _status(self, toks: Tokens, start: int, end: int, mods: list[Trigger],
                 terms: list[Trigger], section: str) -> tuple[str, tuple[int, int] | None]:
@@ -144,6 +188,9 @@ class DeviceMentions:
                 hit = None  # "no screws crossed the physis": the screws exist
         if hit is not None and hit.category in CATEGORY_STATUS:
             return CATEGORY_STATUS[hit.category], (hit.start, hit.end)
+        if section == "procedure" and self._removal_title(toks, start):
+            s0 = toks.sent_start[start]
+            return "removed", (s0, s0 + 1)
         return self.default_status.get(section, "applied"), None
 
     @staticmethod
