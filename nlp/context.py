@@ -61,7 +61,7 @@ def status_of(
             limit = max(sent_start, t.start - t.max_scope) if t.max_scope else sent_start
             blocked = any(term.direction in ("backward", "both") and end <= term.start
                           and term.end < t.start for term in terms)
-            if start >= limit and not blocked:
+            if end > limit and not blocked:
                 dist = t.start - end
         if dist is not None and (best is None or dist < best[0]):
             best = (dist, Hit(t.category, t.start, t.end))

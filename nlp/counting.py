@@ -72,6 +72,11 @@ class CountReader:
                 and toks.lower[i + 3] in self.units:
             return True  # a size range, "36-42 mm"
         if nxt in ("x", "×", "by") and not toks.line_start[i] and prev not in ("(",):
+            # "1 x 4.5 mm plate" and "2 x 40 mm screws" count; "10 x 380 mm nail" is a size
+            dim = toks.lower[i + 2] if i + 2 < n else ""
+            small = _INT.match(toks.lower[i]) is not None and int(toks.lower[i]) <= 6
+            if small and (_DECIMAL.match(dim) or (_INT.match(dim) and int(dim) >= 10)):
+                return False
             return True
         if prev in ("x", "×", "by", "#", "no", "no.", "size", "number", "-", "/", "level", "lot",
                     "ref", "cat", "catalog", "catalogue"):
@@ -83,15 +88,21 @@ class CountReader:
         j = i - 2
         return j >= 0 and not (_INT.match(toks.lower[j]) or _DECIMAL.match(toks.lower[j]))
 
-    def read(self, toks: Tokens, start: int, end: int, plural: bool, log: bool = False
-             ) -> CountResult:
-        """Count for the device mention at tokens [start, end); `log`: an implant-log row."""
+    def read(self, toks: Tokens, start: int, end: int, plural: bool, log: bool = False,
+             others: frozenset[int] = frozenset()) -> CountResult:
+        """Count for the device mention at tokens [start, end).
+
+        `log`: the mention is an implant-log row; `others`: start tokens of other device
+        mentions, where a right-hand quantity stops belonging to this one.
+        """
         res = CountResult()
         s0 = toks.sent_start[start]
         s1 = toks.sent_end[start]
         found = self._left(toks, start, s0, plural, res)
-        # a quantity after the device belongs to it only up to the next ';' of a log line
-        s1 = next((j for j in range(end, s1) if toks.lower[j] == ";"), s1)
+        # a quantity after the device belongs to it only up to the next ';' or device
+        s1 = next((j for j in range(end, s1) if toks.lower[j] == ";" or j in others), s1)
+        if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
+            res.total = res.count is not None
         if not found or (log and res.count is None and not res.definite):
             self._right(toks, end, s1, res)
         if log and res.count is None:

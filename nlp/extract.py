@@ -44,9 +44,13 @@ def _reclassify_removed(mentions: list[dict[str, Any]]) -> None:
                         and not m["definite"] for m in ms[last + 1:])
         if later_new:
             continue
-        for m in ms[:last]:
-            if m["status"] == "applied":
-                m["status"] = "removed" if m["definite"] else "provisional"
+        for i, m in enumerate(ms):
+            if m["status"] != "applied":
+                continue
+            if m["definite"]:
+                m["status"] = "removed"  # "the plate" of a type that was taken out
+            elif i < last:
+                m["status"] = "provisional"
 
 
 def _drop_side_plates(mentions: list[dict[str, Any]]) -> None:

@@ -78,6 +78,7 @@ class DeviceMentions:
         mods, terms = prepare(triggers)
 
         table = table_quantities(doc.text)
+        starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE")
         text = doc.text
         devices: list[dict[str, Any]] = []
         generic: list[dict[str, Any]] = []
@@ -120,7 +121,8 @@ class DeviceMentions:
                 total = False
                 count_ev: list[list[int]] = []
             else:
-                cr = self.counts.read(toks, start, end, plural, log=section[3] == "implants")
+                cr = self.counts.read(toks, start, end, plural, log=section[3] == "implants",
+                                      others=starts)
                 count, definite, total = cr.count, cr.definite, cr.total
                 if count is None and not plural and not definite:
                     count = 1  # a bare singular ("titanium plate") is one

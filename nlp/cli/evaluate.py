@@ -1,0 +1,112 @@
+"""`opcheck evaluate`: score the checker on an annotated JSONL file (SPEC-27358 figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from . import _util
+from ._util import Format, reported_errors
+
+if TYPE_CHECKING:
+    from ..check import Checker
+    from ..evaluate import Scores
+
+
+def evaluate_file(checker: Checker, path: str | Path) -> Scores:
+    """Load an annotated file, check every report, score the results."""
+    from ..check import InputError, validate_primary, validate_text
+    from ..evaluate import load_annotated, score
+
+    if not Path(path).is_file():
+        raise InputError(f"file not found: {path}")
+    try:
+        rows = load_annotated(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(str(exc)) from None
+    if not rows:
+        raise InputError(f"no annotated reports in {path}")
+    for row in rows:
+        try:
+            validate_text(row["text"])
+            validate_primary(row.get("primary"), checker.rules)
+        except InputError as exc:
+            raise InputError(f"{path}: report {row['id']}: {exc}") from None
+    results = checker.check_many((row["text"], row.get("primary")) for row in rows)
+    return score(rows, results)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}%"
+
+
+def render_scores(s: Scores, show_errors: bool = False) -> str:
+    """The SPEC's figures as a plain-text table."""
+    from ..evaluate import VERDICTS, error_counts
+
+    lines = [
+        f"Reports                     {s.reports}",
+        f"Verdict accuracy            {_pct(s.verdict_accuracy)}",
+        f"False supported             {s.false_supported}"
+        + (f"  ({', '.join(s.false_supported_ids)})" if s.false_supported_ids else ""),
+        "",
+        "Confusion (rows: gold, columns: predicted)",
+        "  " + "".join(f"{v:>15}" for v in ("", *VERDICTS)),
+    ]
+    for gold in VERDICTS:
+        row = s.confusion.get(gold, {})
+        lines.append("  " + f"{gold:>15}" + "".join(f"{row.get(p, 0):>15}" for p in VERDICTS))
+    lines += [
+        "",
+        f"{'':28}{'precision':>10}{'recall':>10}{'F1':>10}",
+        f"{'Reasons':28}{_pct(s.reason_precision):>10}{_pct(s.reason_recall):>10}"
+        f"{_pct(s.reason_f1):>10}",
+        f"{'Devices (type, bone)':28}{_pct(s.device_precision):>10}"
+        f"{_pct(s.device_recall):>10}{_pct(s.device_f1):>10}",
+        "",
+        f"Count accuracy              {_pct(s.count_accuracy)}",
+        f"Region accuracy             {_pct(s.region_accuracy)}",
+        f"Laterality accuracy         {_pct(s.laterality_accuracy)}",
+        f"Primary procedure accuracy  {_pct(s.primary_procedure_accuracy)}",
+        f"Graft accuracy              {_pct(s.graft_accuracy)}",
+    ]
+    if show_errors:
+        lines += ["", f"Reports with errors: {len(s.errors)}"]
+        kinds = error_counts(s)
+        if kinds:
+            lines.append("  by kind: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+        for e in s.errors:
+            lines.append(f"  {e['id']}: " + "; ".join(e["errors"]))
+    return "\n".join(lines) + "\n"
+
+
+def evaluate_cli(
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="Annotated JSONL (the corpus format).")],
+    model: Annotated[str | None, typer.Option(
+        "--model", metavar="DIR", help="Saved pipeline (default: models/opcheck-27358).")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", case_sensitive=False,
+                                        help="text table or json.")] = Format.text,
+    errors: Annotated[bool, typer.Option("--errors", help="List each report's errors.")
+                      ] = False,
+) -> None:
+    """Score the checker on an annotated JSONL file.
+
+    Prints verdict accuracy, the confusion matrix, false supported (with ids), reason and
+    device precision/recall/F1, and count, region and laterality accuracy.
+    """
+    with reported_errors():
+        from ..check import InputError
+
+        if not Path(file).is_file():
+            raise InputError(f"file not found: {file}")
+        checker = _util.load_checker(model, None)
+        scores = evaluate_file(checker, file)
+        if fmt is Format.json:
+            exclude = None if errors else {"errors"}
+            typer.echo(scores.model_dump_json(indent=2, exclude=exclude))
+        else:
+            typer.echo(render_scores(scores, errors), nl=False)
