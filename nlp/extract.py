@@ -64,6 +64,53 @@ def _drop_side_plates(mentions: list[dict[str, Any]]) -> None:
     mentions[:] = [m for m in mentions if m["type"] != "plate"]
 
 
+ALIASES = {"pin": "wire", "wire": "pin"}  # K-wires are often called pins, and back
+
+
+def _introduces(m: dict[str, Any]) -> bool:
+    return not m["definite"] and not m["process"] and bool(m["count_evidence"])
+
+
+def _merge_aliases(mentions: list[dict[str, Any]]) -> None:
+    """"Two K-wires ... the pins were cut": a type only referred to joins its alias."""
+    for kind, alias in ALIASES.items():
+        own = [m for m in mentions if m["type"] == kind]
+        other = [m for m in mentions if m["type"] == alias]
+        if own and other and not any(_introduces(m) for m in own) \
+                and any(_introduces(m) for m in other):
+            for m in own:
+                m["type"] = alias
+
+
+def _wires_outside_log(mentions: list[dict[str, Any]]) -> None:
+    """With an implant log of applied devices, wires and pins it does not list were provisional."""
+    logged = {m["type"] for m in mentions if m["section"] == LOG and m["status"] == "applied"}
+    if not logged:
+        return
+    for m in mentions:
+        if m["type"] in ("wire", "pin") and m["type"] not in logged and m["status"] == "applied":
+            m["status"] = "provisional"
+
+
+def _operative_bone(mentions: list[dict[str, Any]], anchors: dict[str, Any]) -> None:
+    """Outside a qualifying report, a device with no stated bone is on the operative bone."""
+    bones = anchors.get("bones", [])
+    for wanted in (("procedure",), ("diagnosis",), None):
+        tier = [b for b in bones if wanted is None or b[2] in wanted]
+        if tier:
+            counts: dict[str, int] = defaultdict(int)
+            for b in tier:
+                counts[b[0]] += 1
+            top = max(counts, key=lambda k: (counts[k], -min(b[3] for b in tier if b[0] == k)))
+            anchor = next(b for b in tier if b[0] == top)
+            break
+    else:
+        return
+    for m in mentions:
+        if m["bone"] is None and m["status"] == "applied":
+            m["bone"], m["bone_span"] = anchor[0], [anchor[5], anchor[6]]
+
+
 def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]],
                    anchors: dict[str, Any]) -> None:
     """Fill a missing bone from the same device type, the construct, or the title line."""
@@ -166,8 +213,12 @@ def facts_from_doc(doc: Doc) -> Facts:
     mentions = [dict(m) for m in (doc._.opnote_devices or [])]
     generic = list(doc._.opnote_generic or [])
     _drop_side_plates(mentions)
+    _merge_aliases(mentions)
     _reclassify_removed(mentions)
+    _wires_outside_log(mentions)
     _resolve_bones(mentions, generic, anchors)
+    if report.get("primary_procedure") != "femur_lesion_excision":
+        _operative_bone(mentions, anchors)
 
     groups: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
     for m in mentions:

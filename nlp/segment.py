@@ -15,6 +15,7 @@ _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e
                      r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
 _HEADING = re.compile(r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'\-]{1,60}?)[ \t]*(?::)(?:[ \t]|$)")
+TITLE_MAX_WORDS = 120  # a procedure "title" longer than this is the narrative itself
 _CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?)[ \t]*:?[ \t]*$")
 
 
@@ -79,6 +80,18 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
         end = found[i + 1][0] if i + 1 < len(found) else len(text)
         if category == "other_heading":
             category = "description"
+        if category == "procedure":
+            # "PROCEDURE:" followed by the whole narrative: the title is its first paragraph
+            body = text[content:end]
+            lead = len(body) - len(body.lstrip())
+            gap = body.find("\n\n", lead)
+            first_para = body[: gap if gap != -1 else len(body)]
+            if len(first_para.split()) > TITLE_MAX_WORDS:
+                category = "description"
+            elif gap != -1 and body[gap:].strip():
+                sections.append((start, content, content + gap, "procedure"))
+                sections.append((content + gap, content + gap, end, "description"))
+                continue
         sections.append((start, content, end, category))
     return sections
 
