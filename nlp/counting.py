@@ -34,6 +34,8 @@ class CountResult:
     count: int | None = None
     definite: bool = False       # "the plate", "these screws": refers back, introduces nothing
     total: bool = False          # "a total of 7 screws"
+    article: bool = False        # the count is "a"/"an"/"one"/"single" before a singular
+    another: bool = False        # "another", "a second", "an additional"
     evidence: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -68,9 +70,8 @@ class CountReader:
         prev = toks.lower[i - 1] if i > 0 else ""
         if nxt in self.units or (nxt == "-" and nxt2 in self.units):
             return True
-        if nxt in ("-", "to") and (_INT.match(nxt2) or _DECIMAL.match(nxt2)) and i + 3 < n \
-                and toks.lower[i + 3] in self.units:
-            return True  # a size range, "36-42 mm"
+        if nxt in ("-", "/") and (_INT.match(nxt2) or _DECIMAL.match(nxt2)):
+            return True  # a size or range: "36-42 mm", "#7-0", "4.5/5.0"
         if nxt in ("x", "×", "by") and not toks.line_start[i] and prev not in ("(",):
             # "1 x 4.5 mm plate" and "2 x 40 mm screws" count; "10 x 380 mm nail" is a size
             dim = toks.lower[i + 2] if i + 2 < n else ""
@@ -118,21 +119,32 @@ class CountReader:
         while i >= s0 and steps < 8:
             w = toks.lower[i]
             v = self.value(toks, i)
+            before = toks.lower[i - 1] if i - 1 >= s0 else ""
+            if v is not None and w.isdigit() and (before in self.one or before in self.numbers):
+                # "a 45 cortical screw", "two 45 K-wires": the digits are a dictated size
+                i -= 1
+                steps += 1
+                continue
             if v is not None and not self.is_size(toks, i):
                 if w in ("one", "1") and plural and i + 1 < start and toks.lower[i + 1] == "of":
                     return False  # "one of the screws"
-                before = toks.lower[i - 1] if i - 1 >= s0 else ""
                 if before in ("the", "these", "those", "both", "its", "their", "our"):
                     res.definite = True
                     return True
                 res.count = v
                 res.evidence.append(toks.span(i, i + 1))
-                if before == "of" and i - 2 >= s0 and toks.lower[i - 2] == "total":
+                if (before == "of" and i - 2 >= s0 and toks.lower[i - 2] == "total") \
+                        or before == "all":
                     res.total = True
                 self._left_more(toks, i, s0, res)
                 return True
             if w in self.one and not plural:
                 res.count = 1
+                res.article = True
+                nxt = toks.lower[i + 1] if i + 1 < start else ""
+                res.another = w in ("another", "additional", "further", "separate", "second",
+                                    "third") or nxt in ("second", "third", "additional",
+                                                        "another", "further", "separate")
                 res.evidence.append(toks.span(i, i + 1))
                 return True
             if w in self.definite:
@@ -223,7 +235,8 @@ class CountReader:
                 k = j + 1
                 v = self.value(toks, k) if k < s1 else None
                 if v is not None and not self.is_size(toks, k) and k + 1 < s1 \
-                        and toks.lower[k + 1] in self.ellipsis:
+                        and toks.lower[k + 1] in self.ellipsis \
+                        and "each" not in toks.lower[k + 1:k + 4]:
                     res.count = (res.count or 0) + v
                     res.evidence.append(toks.span(k, k + 1))
                     j = k + 1

@@ -18,6 +18,8 @@ LOG = "implants"
 NOT_BODY = {"procedure", "implants", "diagnosis", "indications", "plan", "explants"}
 SPECIFIC = ("femoral neck", "intertrochanteric", "subtrochanteric", "supracondylar", "condylar")
 MIDLINE = {"vertebra", "sacrum"}
+# Types usually placed one per bone: repeated "a plate" mentions are one device.
+SINGLE_UNIT = {"plate", "nail", "blade_plate", "sliding_hip_screw", "rod"}
 
 
 def _region_rank(region: str) -> int:
@@ -193,11 +195,14 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
         counted = [m for m in tier if m["count"] is not None and not m["definite"]]
         explicit = [m for m in counted if m["count_evidence"]]
         if explicit:
-            # a bare singular repeated in the narrative ("plate ... plate") is one device
-            bare = [m for m in counted if not m["count_evidence"]]
             total = sum(m["count"] for m in explicit)
-            if bare and total == 0:
-                total = 1
+            if group[0]["type"] in SINGLE_UNIT:
+                # "a plate was chosen ... a 54-mm plate was applied": one plate, unless
+                # the note says "second", "another" or gives a number
+                numbered = [m for m in explicit if not m.get("article")]
+                extra = sum(1 for m in explicit if m.get("article") and m.get("another"))
+                total = sum(m["count"] for m in numbered) or 1
+                total += extra if not numbered else 0
             return total, [e for m in explicit for e in m["count_evidence"]]
         if counted:
             return 1, []

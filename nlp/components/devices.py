@@ -100,6 +100,8 @@ class DeviceMentions:
             section = section_at(sections, char)
             if char < section[1]:
                 continue  # the heading word itself ("IMPLANTS:", "Hardware:")
+            if section[3] not in ("implants", "explants") and self._log_sentence(toks, start):
+                section = (section[0], section[1], section[2], "implants")
             status, trigger = self._status(toks, start, end, mods, terms, section[3])
             mention: dict[str, Any] = {
                 "start": start, "end": end, "span": list(toks.span(start, end)),
@@ -115,6 +117,7 @@ class DeviceMentions:
                 and word not in ("lcps", "dhs", "chs", "shs", "ccs", "tens", "imns")
             plural = plural or word in ("lcps", "imns")
             process = nxt in self.process or word.endswith("ing") or word in ("plated",)
+            mention["article"], mention["another"] = False, False
             if process:
                 count = None
                 definite = False
@@ -124,6 +127,7 @@ class DeviceMentions:
                 cr = self.counts.read(toks, start, end, plural, log=section[3] == "implants",
                                       others=starts)
                 count, definite, total = cr.count, cr.definite, cr.total
+                mention["article"], mention["another"] = cr.article, cr.another
                 if count is None and not plural and not definite:
                     count = 1  # a bare singular ("titanium plate") is one
                 count_ev = [list(e) for e in cr.evidence]
@@ -149,6 +153,15 @@ class DeviceMentions:
         doc._.opnote_devices = devices
         doc._.opnote_generic = generic
         return doc
+
+    @staticmethod
+    def _log_sentence(toks: Tokens, start: int) -> bool:
+        """An inline implant list: "Hardware consisted of ...", "Implants used: ..."."""
+        s0 = toks.sent_start[start]
+        head = toks.lower[s0:s0 + 3]
+        return bool(head) and head[0] in ("hardware", "implants", "implant") and any(
+            w in ("consisted", "consists", "used", "included", "includes", "implanted",
+                  "placed", "utilized", ":") for w in head[1:])
 
     @staticmethod
     def _same_phrase(toks: Tokens, prev_end: int, start: int) -> bool:
