@@ -81,6 +81,9 @@ def read_report(path_or_dash: str | Path) -> str:
 def decode_report(raw: bytes, name: str = STDIN_NAME) -> str:
     """Bytes -> text: UTF-8 (BOM or not), UTF-16/32 with BOM, else cp1252/latin-1.
 
+    The single-byte fallback is chosen by charset-normalizer among cp1252 and latin-1 only:
+    left free it guesses cp1250, EBCDIC or even UTF-16 for short English notes.
+
     Refuses oversize, binary, empty and whitespace-only input. Non-UTF-8 text is never
     refused: a single-byte Western encoding is always the last resort.
     """
@@ -124,7 +127,8 @@ def _decode(raw: bytes, name: str) -> str:
     from charset_normalizer import from_bytes  # only paid for non-UTF-8 input
 
     best = from_bytes(raw, cp_isolation=_FALLBACK_ENCODINGS).best()
-    return str(best) if best is not None else raw.decode("latin_1")
+    # No clean fit: cp1252 anyway, its 5 undefined bytes as U+FFFD (never a refusal).
+    return str(best) if best is not None else raw.decode("cp1252", errors="replace")
 
 
 def _looks_like_bomless_utf16(raw: bytes) -> bool:

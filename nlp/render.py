@@ -40,10 +40,10 @@ def device_table(result: CheckResult) -> list[str]:
          d.site.region or "-", d.laterality or "-", d.status)
         for d in result.devices
     ]
-    widths = [max(len(c) for c in col) for col in zip(DEVICE_COLUMNS, *rows)]
+    widths = [max(len(c) for c in col) for col in zip(DEVICE_COLUMNS, *rows, strict=True)]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return [line(DEVICE_COLUMNS)] + [line(r) for r in rows]
 

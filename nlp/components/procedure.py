@@ -101,6 +101,8 @@ class ReportFacts:
         fixation_applied = any(d["status"] == "applied" for d in devices + generic
                                if d["section"] not in ("diagnosis", "indications"))
 
+        removed_in_title = [d["span"] for d in devices + generic
+                            if d["section"] == "procedure" and d["status"] == "removed"]
         evidence: list[list[int]] = []
         if femoral_lesions and excisions and not malignant:
             kind = "femur_lesion_excision"
@@ -108,8 +110,10 @@ class ReportFacts:
                         list(span_of(excisions[0][0], excisions[0][1]))]
         elif "arthroplasty" in procs and (has_title or not procs.get("fracture")):
             kind, evidence = "arthroplasty", [list(span_of(*procs["arthroplasty"][0][:2]))]
-        elif "removal" in procs and not fixation_applied:
-            kind, evidence = "hardware_removal", [list(span_of(*procs["removal"][0][:2]))]
+        elif ("removal" in procs or removed_in_title) and not fixation_applied:
+            first = procs["removal"][0] if "removal" in procs else None
+            kind = "hardware_removal"
+            evidence = [list(span_of(first[0], first[1]))] if first else [removed_in_title[0]]
         elif "fracture" in procs:
             kind, evidence = "fracture_orif", [list(span_of(*procs["fracture"][0][:2]))]
         elif "removal" in procs:
