@@ -78,8 +78,7 @@ def _merge_aliases(mentions: list[dict[str, Any]]) -> None:
     for kind, alias in ALIASES.items():
         own = [m for m in mentions if m["type"] == kind]
         other = [m for m in mentions if m["type"] == alias]
-        if own and other and not any(_introduces(m) for m in own) \
-                and any(_introduces(m) for m in other):
+        if own and other and not any(_introduces(m) for m in own):
             for m in own:
                 m["type"] = alias
 
@@ -206,6 +205,8 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
             return total, [e for m in explicit for e in m["count_evidence"]]
         if counted:
             return 1, []
+    if any(m["plural"] and not m["definite"] for m in group):
+        return None, []  # "plates and screws" with no number
     if any(not m["plural"] and not m["process"] for m in group):
         return 1, []  # only "the plate": one plate
     return None, []
