@@ -166,7 +166,8 @@ class CountReader:
         while j >= s0 and toks.lower[j] in ("and", ",", "plus", "&"):
             k = j - 1
             steps = 0
-            while k >= s0 and steps < 3 and not toks.lower[k].endswith("ly"):
+            while k >= s0 and steps < 2 and not toks.lower[k].endswith("ly") \
+                    and toks.lower[k] not in ("hole", "holes", "screw", "screws", "plate", "pin"):
                 v = self.value(toks, k)
                 if v is not None and not self.is_size(toks, k):
                     res.count = (res.count or 0) + v
@@ -179,7 +180,7 @@ class CountReader:
                 steps += 1
             else:
                 return
-            if steps >= 3 or (k >= s0 and toks.lower[k].endswith("ly")):
+            if steps >= 2 or (k >= s0 and not toks.lower[k][:1].isalnum()):
                 return
 
     def _right(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
@@ -274,3 +275,5 @@ class CountReader:
             mentions_levels_after = any(self.level.match(w.upper()) for w in toks.lower[end:s1])
             if mentions_levels_after or any(self.level.match(w.upper()) for w in toks.lower[s0:start]):
                 res.count = 2 * len(levels)
+                res.evidence.extend(toks.span(j, j + 1) for j in range(s0, s1)
+                                    if self.level.match(toks.lower[j].upper()))

@@ -15,7 +15,8 @@ _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e
                      r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
 _HEADING = re.compile(r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'\-]{1,60}?)[ \t]*(?::)(?:[ \t]|$)")
-TITLE_MAX_WORDS = 80  # a procedure "title" longer than this is the narrative itself
+TITLE_MAX_WORDS = 80
+_INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items  # a procedure "title" longer than this is the narrative itself
 _CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?)[ \t]*:?[ \t]*$")
 
 
@@ -86,7 +87,7 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
             lead = len(body) - len(body.lstrip())
             gap = body.find("\n\n", lead)
             first_para = body[: gap if gap != -1 else len(body)]
-            if len(first_para.split()) > TITLE_MAX_WORDS or len(_SENT_END.findall(first_para)) >= 2:
+            if len(first_para.split()) > TITLE_MAX_WORDS or len(_INLINE_SENT_END.findall(first_para)) >= 2:
                 category = "description"
             elif gap != -1 and body[gap:].strip():
                 sections.append((start, content, content + gap, "procedure"))
