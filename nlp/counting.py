@@ -146,6 +146,7 @@ class CountReader:
                                     "third") or nxt in ("second", "third", "additional",
                                                         "another", "further", "separate")
                 res.evidence.append(toks.span(i, i + 1))
+                self._article_pair(toks, i, s0, res)
                 return True
             if w in self.definite:
                 res.definite = True
@@ -159,6 +160,23 @@ class CountReader:
             i -= 1
             steps += 1
         return False
+
+    def _article_pair(self, toks: Tokens, i: int, s0: int, res: CountResult) -> None:
+        """"a 16-mm and an 18-mm screw": two devices named by size."""
+        j = i - 1
+        if j < s0 or toks.lower[j] not in ("and", ",", "&", "plus"):
+            return
+        k = j - 1
+        while k >= s0 and k > j - 5:
+            w = toks.lower[k]
+            if w in ("a", "an", "one"):
+                res.count = (res.count or 0) + 1
+                res.article = False
+                res.evidence.append(toks.span(k, k + 1))
+                return
+            if not (w in self.units or w in ("-", ".") or _INT.match(w) or _DECIMAL.match(w)):
+                return
+            k -= 1
 
     def _left_more(self, toks: Tokens, i: int, s0: int, res: CountResult) -> None:
         """"two cortical and one cancellous screw": add counts joined by 'and' / ','."""
@@ -262,6 +280,9 @@ class CountReader:
                             for x in rest if x in self.numbers or _INT.match(x)), None)
                 if num:
                     factor = num
+                elif rest and rest[0] in ("side", "end") or rest[:2] in (["of", "the"],) \
+                        and "side" in rest:
+                    factor = 2
                 elif levels and ("level" in rest or "levels" in rest or "of" in rest
                                  or "vertebral" in rest or "side" in rest):
                     factor = len(levels) if "side" not in rest else 2
