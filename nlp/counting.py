@@ -274,6 +274,9 @@ class CountReader:
         # "each of (the) three levels", "at each of C3, C4 and C5"
         factor = 1
         for i, w in enumerate(sent):
+            if w == "each" and s0 + i > end and any(
+                    self.value(toks, j) is not None for j in range(end, s0 + i)):
+                continue  # "(n=4), two at each end": a breakdown, not a multiplier
             if w == "each" and i + 1 < len(sent):
                 rest = sent[i + 1 : i + 4]
                 num = next((self.numbers.get(x) or (int(x) if _INT.match(x) else None)

@@ -59,11 +59,13 @@ def _drop_side_plates(mentions: list[dict[str, Any]]) -> None:
     """With a blade plate or sliding hip screw, "the plate"/"side plate" is part of it."""
     if not any(m["type"] in ("blade_plate", "sliding_hip_screw") for m in mentions):
         return
-    introduced = any(m["type"] == "plate" and not m["definite"] and m["count_evidence"]
+    def part_of_device(m: dict[str, Any]) -> bool:
+        return m["type"] == "plate" and (m.get("side_plate") or m["definite"])
+
+    introduced = any(m["type"] == "plate" and not part_of_device(m) and m["count_evidence"]
                      for m in mentions)
-    if introduced:
-        return
-    mentions[:] = [m for m in mentions if m["type"] != "plate"]
+    mentions[:] = [m for m in mentions if not (part_of_device(m) or (
+        m["type"] == "plate" and not introduced))]
 
 
 ALIASES = {"pin": "wire", "wire": "pin"}  # K-wires are often called pins, and back

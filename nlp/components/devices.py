@@ -86,10 +86,11 @@ class DeviceMentions:
         for start, end, label, kid in device_family:
             if label == "NONDEVICE":
                 continue
-            if label == "DEVICE" and previous is not None and previous[1] == kid \
-                    and self._same_phrase(toks, previous[0], start):
-                previous = (end, kid)
-                continue  # "LCP proximal femoral plate": one device named twice
+            if label == "DEVICE" and previous is not None and self._same_phrase(
+                    toks, previous[0], start) and (previous[1] == kid or (
+                    previous[1] == "sliding_hip_screw" and kid == "screw")):
+                previous = (end, previous[1])
+                continue  # "LCP proximal femoral plate", "DHS lag screw": one device
             nxt = toks.lower[end] if end < len(toks.lower) else ""
             if nxt in self.problem or (nxt == "-" and end + 1 < len(toks.lower)
                                        and toks.lower[end + 1] in self.problem):
@@ -132,13 +133,15 @@ class DeviceMentions:
                     count = 1  # a bare singular ("titanium plate") is one
                 count_ev = [list(e) for e in cr.evidence]
                 row = table.get(text.rfind("\n", 0, toks.idx[start]) + 1)
-                if row is not None and section[3] == "implants":
+                if row is not None:
                     count, count_ev, definite = row[0], [[row[1], row[2]]], False
+                    mention["section"] = "implants"  # a row of an implant table
             bone = self._nearest(toks, start, end, bones)
             region = self._region(toks, bone, start, end, regions)
             side = self._nearest(toks, bone[0], bone[1], sides, max_dist=5) if bone else None
             mention.update({
-                "type": kid, "count": count, "definite": definite, "total": total,
+                "type": kid,
+                "side_plate": kid == "plate" and "side" in toks.lower[max(0, start - 1):end], "count": count, "definite": definite, "total": total,
                 "plural": plural, "process": process, "count_evidence": count_ev,
                 "bone": bone[3] if bone else None,
                 "bone_span": list(toks.span(bone[0], bone[1])) if bone else None,
