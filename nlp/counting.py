@@ -275,7 +275,9 @@ class CountReader:
         factor = 1
         for i, w in enumerate(sent):
             if w == "each" and s0 + i > end and any(
-                    self.value(toks, j) is not None for j in range(end, s0 + i)):
+                    self.value(toks, j) is not None
+                    and not any(a <= toks.idx[j] < b for a, b in res.evidence)
+                    for j in range(end, s0 + i)):
                 continue  # "(n=4), two at each end": a breakdown, not a multiplier
             if w == "each" and i + 1 < len(sent):
                 rest = sent[i + 1 : i + 4]
