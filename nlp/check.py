@@ -1,4 +1,4 @@
-"""The checking API shared by the CLI and every other front end: text (+ claimed primary) -> result."""
+"""The checking API shared by the CLI and every front end: text + claimed primary -> result."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ class Checker:
         from .extract import facts_from_doc
 
         code = validate_primary(primary, self.rules)
-        doc = self.nlp(validate_text(text))
-        return decide(facts_from_doc(doc), self.rules, code, doc.text)
+        text = validate_text(text)
+        return decide(facts_from_doc(self.nlp(text)), self.rules, code, text)
 
     def check_many(self, items: Iterable[tuple[str, str | None]], batch_size: int = 32
                    ) -> Iterator[CheckResult]:
@@ -69,5 +69,5 @@ class Checker:
 
         pairs = [(validate_text(t), validate_primary(p, self.rules)) for t, p in items]
         docs = self.nlp.pipe((t for t, _ in pairs), batch_size=batch_size)
-        for doc, (_, code) in zip(docs, pairs):
-            yield decide(facts_from_doc(doc), self.rules, code, doc.text)
+        for doc, (text, code) in zip(docs, pairs, strict=True):
+            yield decide(facts_from_doc(doc), self.rules, code, text)

@@ -35,10 +35,16 @@ def prepare(triggers: list[Trigger]) -> tuple[list[Trigger], list[Trigger]]:
             and not any(_overlaps(t.start, t.end, p.start, p.end) for p in pseudo)]
     # A longer modifier trigger shadows a shorter one inside it ("not required" over "not").
     mods = [t for t in mods if not any(
-        o is not t and o.start <= t.start and t.end <= o.end and (o.end - o.start) > (t.end - t.start)
+        o is not t and o.start <= t.start and t.end <= o.end
+        and (o.end - o.start) > (t.end - t.start)
         for o in mods)]
     terms = [t for t in terms if not any(_overlaps(t.start, t.end, m.start, m.end) for m in mods)]
     return mods, terms
+
+
+# When several modifiers cover a mention, the most decisive one wins ("the old plate was
+# removed" is removed, not historical); distance breaks ties.
+PRIORITY = {"REMOVED": 0, "PROVISIONAL": 1, "NEGATED": 2, "PLANNED": 3, "HISTORICAL": 4}
 
 
 def status_of(
@@ -46,7 +52,7 @@ def status_of(
     mods: list[Trigger], terms: list[Trigger],
 ) -> Hit | None:
     """The closest modifier whose scope covers tokens [start, end) within one sentence."""
-    best: tuple[int, Hit] | None = None
+    best: tuple[int, int, Hit] | None = None
     for t in mods:
         if t.end <= sent_start or t.start >= sent_end or _overlaps(t.start, t.end, start, end):
             continue
@@ -63,6 +69,8 @@ def status_of(
                           and term.end < t.start for term in terms)
             if end > limit and not blocked:
                 dist = t.start - end
-        if dist is not None and (best is None or dist < best[0]):
-            best = (dist, Hit(t.category, t.start, t.end))
-    return best[1] if best else None
+        if dist is not None:
+            key = (PRIORITY.get(t.category, 9), dist)
+            if best is None or key < best[:2]:
+                best = (key[0], key[1], Hit(t.category, t.start, t.end))
+    return best[2] if best else None

@@ -79,15 +79,10 @@ class CountReader:
             if small and (_DECIMAL.match(dim) or (_INT.match(dim) and int(dim) >= 10)):
                 return False
             return True
-        if prev in ("x", "×", "by", "#", "no", "no.", "size", "number", "-", "/", "level", "lot",
+        if prev in ("x", "×", "by", "no", "no.", "size", "number", "-", "/", "level", "lot",
                     "ref", "cat", "catalog", "catalogue"):
-            return prev not in ("x", "×", "#") or not self._count_after_device(toks, i)
+            return True  # "6.5 x 40", "size 3", "lot 2"; but "#3 screws" is a count
         return False
-
-    def _count_after_device(self, toks: Tokens, i: int) -> bool:
-        # "screws x 3": the 'x' follows a word, not a number
-        j = i - 2
-        return j >= 0 and not (_INT.match(toks.lower[j]) or _DECIMAL.match(toks.lower[j]))
 
     def read(self, toks: Tokens, start: int, end: int, plural: bool, log: bool = False,
              others: frozenset[int] = frozenset()) -> CountResult:
@@ -208,7 +203,8 @@ class CountReader:
         while j < limit:
             w = toks.lower[j]
             nxt = toks.lower[j + 1] if j + 1 < limit else ""
-            if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units", "number"):
+            if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units",
+                     "number"):
                 k = j + 1
                 while k < limit and toks.lower[k] in (":", "=", ".", "-", "of"):
                     k += 1
@@ -299,7 +295,8 @@ class CountReader:
                 res.count *= 2
         elif res.count is None and plural and levels and len(levels) >= 1 and sides == 2:
             mentions_levels_after = any(self.level.match(w.upper()) for w in toks.lower[end:s1])
-            if mentions_levels_after or any(self.level.match(w.upper()) for w in toks.lower[s0:start]):
+            levels_before = any(self.level.match(w.upper()) for w in toks.lower[s0:start])
+            if mentions_levels_after or levels_before:
                 res.count = 2 * len(levels)
                 res.evidence.extend(toks.span(j, j + 1) for j in range(s0, s1)
                                     if self.level.match(toks.lower[j].upper()))

@@ -81,7 +81,7 @@ def score(rows: Iterable[dict[str, Any]], results: Iterable[CheckResult]) -> Sco
     r_tp = r_fp = r_fn = 0
     d_tp = d_fp = d_fn = 0
     cnt_ok = reg_ok = lat_ok = 0
-    for row, res in zip(rows, results):
+    for row, res in zip(rows, results, strict=False):
         s.reports += 1
         gold = row["expected"]
         confusion[gold["verdict"]][res.verdict] += 1

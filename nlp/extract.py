@@ -265,7 +265,7 @@ def facts_from_doc(doc: Doc) -> Facts:
                        if g["status"] == "applied" and g["section"] not in
                        ("diagnosis", "indications", "plan", "findings")]
     return Facts(
-        text_length=len(doc.text),
+        text_length=(doc[-1].idx + len(doc[-1].text_with_ws)) if len(doc) else 0,
         devices=devices,
         generic_fixation=generic_applied,
         primary_procedure=report.get("primary_procedure", "other"),

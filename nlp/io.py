@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from .check import MAX_TEXT_CHARS, InputError
 
@@ -158,9 +158,13 @@ def iter_jsonl(path: str | Path) -> Iterator[BatchItem | BatchError]:
     if path.is_dir():
         raise InputError(f"is a directory, not a batch file: {path}")
     try:
-        fh = path.open("rb")
+        fh = path.open("rb")  # opened now, so a bad path fails before any work starts
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return _batch_lines(fh)
+
+
+def _batch_lines(fh: BinaryIO) -> Iterator[BatchItem | BatchError]:
     with fh:
         for n, raw in enumerate(fh, 1):
             if n == 1 and raw.startswith(codecs.BOM_UTF8):

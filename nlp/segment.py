@@ -11,12 +11,15 @@ from collections.abc import Mapping
 
 # Sentence end: . ! ? followed by space(s) and an upper-case letter, digit, bullet or quote.
 _SENT_END = re.compile(r"(?<=[.!?])[)\"']?\s+(?=[A-Z0-9•\-\*\(\"'])")
-_ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e\.g|i\.e|etc|Inc|Co|"
+_ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e\.g|i\.e|etc|"
+                     r"Inc|Co|"
                      r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")
+_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[a-zA-Z])[.)]$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
-_HEADING = re.compile(r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'\-]{1,60}?)[ \t]*(?::)(?:[ \t]|$)")
+_HEADING = re.compile(r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'\-]{1,60}?)"
+                      r"[ \t]*:(?:[ \t]|$)")
 TITLE_MAX_WORDS = 80
-_INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items  # a procedure "title" longer than this is the narrative itself
+_INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items
 _CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?)[ \t]*:?[ \t]*$")
 
 
@@ -51,6 +54,9 @@ def sentence_starts(text: str) -> list[int]:
         head = text[max(0, m.start() - 12): m.start()]
         if _ABBREV.search(head):
             continue
+        line_head = text[text.rfind("\n", 0, m.start()) + 1: m.start()]
+        if _LIST_NUMBER.match(line_head):
+            continue  # "1. Curettage": the number of a list item, not a sentence end
         starts.add(m.end())
     return sorted(s for s in starts if s < len(text))
 
@@ -87,7 +93,8 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
             lead = len(body) - len(body.lstrip())
             gap = body.find("\n\n", lead)
             first_para = body[: gap if gap != -1 else len(body)]
-            if len(first_para.split()) > TITLE_MAX_WORDS or len(_INLINE_SENT_END.findall(first_para)) >= 2:
+            prose = len(_INLINE_SENT_END.findall(first_para)) >= 2
+            if len(first_para.split()) > TITLE_MAX_WORDS or prose:
                 category = "description"
             elif gap != -1 and body[gap:].strip():
                 sections.append((start, content, content + gap, "procedure"))
@@ -121,7 +128,8 @@ def section_at(sections: list[tuple[int, int, int, str]], char: int) -> tuple[in
     return sections[i]
 
 
-_QTY_HEADERS = {"qty", "quantity", "count", "no.", "#", "units", "qty used", "number", "n", "no", "amount",
+_QTY_HEADERS = {"qty", "quantity", "count", "no.", "#", "units", "qty used", "number", "n", "no",
+                "amount",
                 "qty.", "quantity used", "used"}
 
 

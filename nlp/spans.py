@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
+from spacy.attrs import IDX, LENGTH, LOWER, SENT_START
 from spacy.tokens import Doc
 
 from .counting import Tokens
@@ -20,30 +22,37 @@ def longest_first(spans: list[tuple[int, int, str, str]]) -> list[tuple[int, int
     return sorted(chosen)
 
 
-def token_view(doc: Doc) -> Tokens:
+def token_view(doc: Doc, text: str | None = None) -> Tokens:
+    """Lower-cased tokens, offsets and sentence bounds of a Doc, read in bulk.
+
+    Reads attribute arrays instead of Token objects: creating a Token per word costs more
+    than the rest of a component.
+    """
     n = len(doc)
+    if n == 0:
+        return Tokens([], [], [], [], [], [])
+    arr = doc.to_array([SENT_START, IDX, LENGTH, LOWER])
+    strings = doc.vocab.strings
+    starts = numpy.flatnonzero(arr[:, 0] == 1).tolist() or [0]
+    if starts[0] != 0:
+        starts.insert(0, 0)
     sent_start = [0] * n
     sent_end = [n] * n
-    line_start = [False] * n
-    starts = [i for i, t in enumerate(doc) if t.is_sent_start] or [0]
     for k, s in enumerate(starts):
         e = starts[k + 1] if k + 1 < len(starts) else n
-        for i in range(s, e):
-            sent_start[i] = s
-            sent_end[i] = e
-    text = doc.text
-    lower = []
-    idx = []
-    length = []
-    for i, t in enumerate(doc):
-        lower.append(t.lower_)
-        idx.append(t.idx)
-        length.append(len(t))
-        j = t.idx - 1
+        sent_start[s:e] = [s] * (e - s)
+        sent_end[s:e] = [e] * (e - s)
+    text = doc.text if text is None else text
+    idx = arr[:, 1].tolist()
+    length = arr[:, 2].tolist()
+    lower = [strings[h] for h in arr[:, 3].tolist()]
+    line_start = [False] * n
+    for i in range(n):
+        j = idx[i] - 1
         while j >= 0 and text[j] in " \t":
             j -= 1
-        line_start[i] = j < 0 or text[j] == "\n" or (i > 0 and doc[i - 1].text in ("•", "-", "*")
-                                                     and doc[i - 1].is_sent_start)
+        line_start[i] = j < 0 or text[j] == "\n" or (
+            i > 0 and lower[i - 1] in ("•", "-", "*") and sent_start[i - 1] == i - 1)
     return Tokens(lower, idx, length, sent_start, sent_end, line_start)
 
 

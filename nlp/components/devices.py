@@ -65,8 +65,9 @@ class DeviceMentions:
 
     # -- main --------------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
-        toks = token_view(doc)
-        sections = doc._.opnote_sections or [[0, 0, len(doc.text), "description"]]
+        text = doc.text
+        toks = token_view(doc, text)
+        sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
         raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
         device_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "device"])
         bone_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "bone"])
@@ -77,9 +78,8 @@ class DeviceMentions:
                     for s in doc.spans.get(self.context_key, [])]
         mods, terms = prepare(triggers)
 
-        table = table_quantities(doc.text)
+        table = table_quantities(text)
         starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE")
-        text = doc.text
         devices: list[dict[str, Any]] = []
         generic: list[dict[str, Any]] = []
         previous: tuple[int, str] | None = None  # (end, type) of the last device mention
@@ -141,7 +141,8 @@ class DeviceMentions:
             side = self._nearest(toks, bone[0], bone[1], sides, max_dist=5) if bone else None
             mention.update({
                 "type": kid,
-                "side_plate": kid == "plate" and "side" in toks.lower[max(0, start - 1):end], "count": count, "definite": definite, "total": total,
+                "side_plate": kid == "plate" and "side" in toks.lower[max(0, start - 1):end],
+                "count": count, "definite": definite, "total": total,
                 "plural": plural, "process": process, "count_evidence": count_ev,
                 "bone": bone[3] if bone else None,
                 "bone_span": list(toks.span(bone[0], bone[1])) if bone else None,

@@ -46,8 +46,9 @@ class ReportFacts:
         return self
 
     def __call__(self, doc: Doc) -> Doc:
-        toks = token_view(doc)
-        sections = doc._.opnote_sections or [[0, 0, len(doc.text), "description"]]
+        text = doc.text
+        toks = token_view(doc, text)
+        sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
         raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
         bone_family = longest_first([s for s in raw if s[2] in ("BONE", "NONBONE")])
         bones = [s for s in bone_family if s[2] == "BONE"]

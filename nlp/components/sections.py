@@ -1,4 +1,4 @@
-"""opnote_sections: operative-report sections (diagnosis, procedure title, description, implants...)."""
+"""opnote_sections: report sections (diagnosis, procedure title, description, implants...)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tokenizer for operative notes: splits counts and sizes ("x3", "#3", "(n=3)", "4.5mm", "8-hole")."""
+"""Tokenizer for operative notes: splits counts and sizes ("x3", "#3", "(n=3)", "4.5mm")."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 
 EXTRA_PREFIXES = [r"[xX×](?=\d+\b)", r"#(?=\d)", r"QTY(?=\d)", r"Qty(?=\d)", r"qty(?=\d)"]
 EXTRA_SUFFIXES = [r"(?<=\d)(mm|cm|in|mL|ml|cc|x)\.?", r"(?<=\d)[xX×]"]
-EXTRA_INFIXES = [r"(?<=[A-Za-z0-9])=(?=[A-Za-z0-9])", r"(?<=\d)[xX×](?=\d)", r"(?<=[a-z])/(?=[a-z])",
-                 r"(?<=\d)-(?=[A-Za-z])", r"(?<=[A-Za-z])-(?=\d)", r"\|", r"(?<=[A-Za-z])\+(?=[A-Za-z])",
+EXTRA_INFIXES = [r"(?<=[A-Za-z0-9])=(?=[A-Za-z0-9])", r"(?<=\d)[xX×](?=\d)",
+                 r"(?<=[a-z])/(?=[a-z])", r"(?<=\d)-(?=[A-Za-z])", r"(?<=[A-Za-z])-(?=\d)", r"\|",
+                 r"(?<=[A-Za-z])\+(?=[A-Za-z])",
                  r"(?<=[A-Za-z]):(?=\d)"]
 
 

@@ -1,0 +1,61 @@
+# opcheck developer tasks. `make test` is what CI runs (.ci/run).
+# Derived artefacts (.venv, the saved pipeline) are rebuilt only when their inputs change.
+
+PYTHON    ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.stamp
+OPCHECK   := $(BIN)/opcheck
+MODEL_DIR := models/opcheck-27358
+MODEL     := $(MODEL_DIR)/meta.json
+MODEL_SRC := $(wildcard nlp/rules/*) nlp/pipeline.cfg $(wildcard nlp/components/*.py) \
+             nlp/pipeline.py nlp/resources.py
+SAMPLES   := $(wildcard samples/*.txt)
+
+.PHONY: all install model demo test lint bench clean distclean
+
+all: test
+
+install: $(STAMP)
+
+# pip runs only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+model: $(MODEL)
+
+# Built next to the target and swapped in, so a failed build never leaves a half model
+# that looks up to date.
+$(MODEL): $(MODEL_SRC) $(STAMP)
+	rm -rf $(MODEL_DIR).tmp
+	$(OPCHECK) build --out $(MODEL_DIR).tmp
+	rm -rf $(MODEL_DIR)
+	mv $(MODEL_DIR).tmp $(MODEL_DIR)
+	touch $@
+
+demo: install model
+	@for f in $(SAMPLES); do \
+	  echo "== opcheck check $$f"; \
+	  $(OPCHECK) check $$f || exit $$?; \
+	  echo; \
+	done
+	@echo "== opcheck check samples/batch.jsonl --format json"
+	@$(OPCHECK) check samples/batch.jsonl --format json
+
+lint: install
+	$(BIN)/ruff check nlp tests bench
+
+test: install model lint
+	$(BIN)/pytest
+
+bench: install model
+	$(BIN)/python bench/bench_check.py
+
+clean:
+	rm -rf $(MODEL_DIR) $(MODEL_DIR).tmp .pytest_cache .ruff_cache build
+	find nlp tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,64 @@
+"""Counts of device mentions, through the built pipeline, on small inline texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.check import Checker
+from nlp.extract import facts_from_doc
+
+
+def applied(checker: Checker, text: str) -> dict[tuple[str, str | None], int | None]:
+    doc = checker.nlp(text)
+    return {(d.type, d.site.bone): d.count for d in facts_from_doc(doc).devices
+            if d.status == "applied"}
+
+
+@pytest.mark.parametrize(("text", "device", "count"), [
+    ("The plate was fixed to the femur with three screws.", "screw", 3),
+    ("Cortical screws x3 were placed in the distal femur.", "screw", 3),
+    ("Screws (n=4) were placed into the femur.", "screw", 4),
+    ("#3 screws were placed in the femur.", "screw", 3),
+    ("A lateral plate was applied to the femur.", "plate", 1),
+    ("A single cannulated screw was placed in the femoral neck.", "screw", 1),
+    ("An 8-hole plate was applied to the femur.", "plate", 1),
+    ("Three screws proximally and four distally were placed in the femur.", "screw", 7),
+    ("The plate was fixed to the femur with three screws proximally and four distally.",
+     "screw", 7),
+    ("Two cortical and one cancellous screw were placed in the femur.", "screw", 3),
+    ("A 16-mm and an 18-mm cannulated screw were placed in the metatarsal.", "screw", 2),
+    ("Screws were placed bilaterally at L4, L5 and S1.", "screw", 6),
+    ("Two screws were placed into each of the vertebral bodies at C3, C4, and C5.", "screw", 6),
+    ("Plate and screws were applied to the femur.", "screw", None),
+    ("A 4.5 mm plate was applied to the femur and fixed with 3.5-mm screws.", "screw", None),
+    ("The femur was fixed with two 6.5 mm x 40 mm cannulated screws.", "screw", 2),
+    ("A total of 8 screws were placed in the femur.", "screw", 8),
+])
+def test_count_forms(checker: Checker, text: str, device: str, count: int | None) -> None:
+    found = {k[0]: v for k, v in applied(checker, text).items()}
+    assert found[device] == count
+
+
+def test_holes_are_never_counted(checker: Checker) -> None:
+    found = applied(checker, "A 10-hole plate was applied to the femur; the screw holes were "
+                             "filled with six screws.")
+    assert found[("plate", "femur")] == 1
+    assert found[("screw", "femur")] == 6
+
+
+def test_implant_log_wins_over_the_narrative(checker: Checker) -> None:
+    text = ("DESCRIPTION OF PROCEDURE: A plate was applied to the left distal femur with "
+            "eight screws.\n\nIMPLANTS:\nDistal femoral locking plate, 9-hole  QTY 1\n"
+            "5.0 mm locking screw  QTY 6\n4.5 mm cortical screw  QTY 3\n")
+    found = applied(checker, text)
+    assert found[("screw", "femur")] == 9
+    assert found[("plate", "femur")] == 1
+
+
+def test_pipe_table_quantity_column(checker: Checker) -> None:
+    text = ("Procedure: curettage of the left distal femur with plate fixation.\n\n"
+            "Implant log:\n| Item | REF | LOT | Qty |\n|---|---|---|---|\n"
+            "| LCP distal femur plate, 9-hole | 02.124 | 77419 | 1 |\n"
+            "| Locking screw 5.0 mm | 212.230 | 7741A | 5 |\n")
+    found = applied(checker, text)
+    assert found == {("plate", "femur"): 1, ("screw", "femur"): 5}

@@ -1,0 +1,77 @@
+"""ConText-style status of device mentions: the traps the SPEC names."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.check import Checker
+from nlp.context import Trigger, prepare, status_of
+from nlp.extract import facts_from_doc
+
+
+def statuses(checker: Checker, text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for d in facts_from_doc(checker.nlp(text)).devices:
+        out.setdefault(d.type, set()).add(d.status)
+    return out
+
+
+@pytest.mark.parametrize(("text", "device", "status"), [
+    ("The old plate was removed from the femur.", "plate", "removed"),
+    ("Removal of the retained plate and screws, left femur.", "plate", "removed"),
+    ("We will consider plate fixation of the femur if the defect is large.", "plate", "planned"),
+    ("Prophylactic nailing of the femur was discussed but deferred.", "nail", "planned"),
+    ("No plate was required for the femur.", "plate", "negated"),
+    ("The femur was not fixed with a plate.", "plate", "negated"),
+    ("She has a retained plate from a prior ORIF of the femur.", "plate", "historical"),
+    ("Two K-wires were placed provisionally across the femur.", "wire", "provisional"),
+    ("A plate was applied to the lateral femur.", "plate", "applied"),
+    ("No screws crossed the physis of the femur; two screws were placed.", "screw", "applied"),
+])
+def test_status_traps(checker: Checker, text: str, device: str, status: str) -> None:
+    assert status in statuses(checker, text)[device]
+
+
+def test_hardware_failure_does_not_negate(checker: Checker) -> None:
+    text = ("A lateral locking plate was applied to the left distal femur with six screws. "
+            "There was no evidence of hardware failure.")
+    found = statuses(checker, text)
+    assert found["plate"] == {"applied"}
+
+
+def test_wires_placed_then_removed_are_provisional(checker: Checker) -> None:
+    text = ("Two K-wires were placed across the left femoral neck. A plate was applied to the "
+            "femur with five screws. The K-wires were then removed.")
+    found = statuses(checker, text)
+    assert "applied" not in found["wire"]
+    assert found["plate"] == {"applied"}
+
+
+@pytest.mark.parametrize("text", [
+    "The wound was closed with staples.",
+    "Skin staples were applied to the incision over the femur.",
+    "A guide wire was passed into the femur and overreamed.",
+    "The external fixator pins were removed from the femur.",
+    "The acetabular cup and femoral stem were impacted.",
+])
+def test_non_devices(checker: Checker, text: str) -> None:
+    devices = facts_from_doc(checker.nlp(text)).devices
+    assert [d for d in devices if d.status == "applied"] == []
+
+
+def test_context_algorithm_on_tuples() -> None:
+    # tokens: 0 no 1 plate 2 was 3 used 4 ; 5 a 6 screw 7 was 8 placed
+    mods, terms = prepare([
+        Trigger(0, 1, "NEGATED", "forward", 6),
+        Trigger(4, 5, "TERMINATE", "both", 0),
+    ])
+    assert status_of(1, 2, 0, 9, mods, terms).category == "NEGATED"
+    assert status_of(6, 7, 0, 9, mods, terms) is None  # the terminator ends the scope
+
+
+def test_pseudo_trigger_shadows_negation() -> None:
+    mods, terms = prepare([
+        Trigger(0, 1, "NEGATED", "forward", 6),
+        Trigger(0, 3, "PSEUDO", "forward", 1),
+    ])
+    assert status_of(3, 4, 0, 6, mods, terms) is None
