@@ -94,9 +94,20 @@ class CountReader:
         res = CountResult()
         s0 = toks.sent_start[start]
         s1 = toks.sent_end[start]
-        found = self._left(toks, start, s0, plural, res)
         # a quantity after the device belongs to it only up to the next ';' or device
         s1 = next((j for j in range(end, s1) if toks.lower[j] == ";" or j in others), s1)
+        if log:
+            # an implant-log row states its quantity after the item ("Qty 1", "x2", ", 6")
+            self._right(toks, end, s1, res)
+            if res.count is None and end + 1 < s1 and toks.lower[end] == ",":
+                v = self.value(toks, end + 1)
+                nxt = toks.lower[end + 2] if end + 2 < s1 else ""
+                if v is not None and nxt in ("", ".", ")", "(", ";", ",", "|"):
+                    res.count = v
+                    res.evidence.append(toks.span(end + 1, end + 2))
+            if res.count is not None:
+                return res
+        found = self._left(toks, start, s0, plural, res)
         if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
             res.total = res.count is not None
         if not found or (log and res.count is None and not res.definite):

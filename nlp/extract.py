@@ -184,11 +184,14 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
     body = [m for m in group if m["section"] not in (LOG, TITLE)]
     title = [m for m in group if m["section"] == TITLE]
     if log:
-        counts = [m["count"] for m in log if not m["definite"]]
-        known = [c for c in counts if c is not None]
+        entries = [m for m in log if not m["definite"]]
+        if any(m["count"] is None and m["plural"] for m in entries):
+            return None, []  # "distal locking screws, 5.0 mm": the log gives no number
+        known = [m["count"] for m in entries if m["count"] is not None]
         if known:
             return sum(known), [e for m in log for e in m["count_evidence"]]
     for tier in (body, title):
+        tier = _without_breakdowns(tier)
         totals = [m for m in tier if m["total"] and m["count"] is not None]
         if totals:
             best = max(totals, key=lambda m: m["count"])
@@ -212,6 +215,23 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
     if any(not m["plural"] and not m["process"] for m in group):
         return 1, []  # only "the plate": one plate
     return None, []
+
+
+def _without_breakdowns(mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """"six screws: four locking and two cortical": the parts restate the total."""
+    out = list(mentions)
+    by_sent: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for m in mentions:
+        if m["count"] is not None and m["count_evidence"] and not m["definite"]:
+            by_sent[m["sent"]].append(m)
+    for group in by_sent.values():
+        group.sort(key=lambda m: m["start"])
+        for i, head in enumerate(group[:-1]):
+            parts = group[i + 1:]
+            if sum(p["count"] for p in parts) == head["count"]:
+                out = [m for m in out if not any(m is p for p in parts)]
+                break
+    return out
 
 
 def facts_from_doc(doc: Doc) -> Facts:

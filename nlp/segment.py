@@ -19,6 +19,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]
 _HEADING = re.compile(r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'\-]{1,60}?)"
                       r"[ \t]*:(?:[ \t]|$)")
 TITLE_MAX_WORDS = 80
+SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other"}  # one paragraph each
 _INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items
 _CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?)[ \t]*:?[ \t]*$")
 
@@ -87,17 +88,20 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
         end = found[i + 1][0] if i + 1 < len(found) else len(text)
         if category == "other_heading":
             category = "description"
-        if category == "procedure":
-            # "PROCEDURE:" followed by the whole narrative: the title is its first paragraph
+        if category in SHORT_SECTIONS:
+            # "PROCEDURE:", "PLAN:" or "EBL:" followed, after a blank line, by narrative with no
+            # heading of its own: the field is its first paragraph, the rest is description
             body = text[content:end]
             lead = len(body) - len(body.lstrip())
             gap = body.find("\n\n", lead)
             first_para = body[: gap if gap != -1 else len(body)]
-            prose = len(_INLINE_SENT_END.findall(first_para)) >= 2
-            if len(first_para.split()) > TITLE_MAX_WORDS or prose:
+            listed = all(_LIST_ITEM.match(line) for line in first_para.strip().splitlines())
+            prose = len(_INLINE_SENT_END.findall(first_para)) >= 2 and not listed
+            if category == "procedure" and (
+                    (len(first_para.split()) > TITLE_MAX_WORDS and not listed) or prose):
                 category = "description"
             elif gap != -1 and body[gap:].strip():
-                sections.append((start, content, content + gap, "procedure"))
+                sections.append((start, content, content + gap, category))
                 sections.append((content + gap, content + gap, end, "description"))
                 continue
         sections.append((start, content, end, category))

@@ -47,6 +47,7 @@ class DeviceMentions:
         self.is_side = SideFilter(words)
         self.skin_words = set(words["skin_closure_words"])
         self.guide_preps = set(words["guide_prepositions"])
+        self.staple_context = set(words["bone_staple_context"])
         self.removal_heads = {w.lower() for w in words["removal_heads"]}
         self.new_procedure = set(words["new_procedure_words"])
         self.default_status: dict[str, str] = dict(words["default_status"])
@@ -181,7 +182,11 @@ class DeviceMentions:
         """Skin staples in a closure sentence; a wire or pin something is passed over."""
         s0, s1 = toks.sent_start[start], toks.sent_end[start]
         if kind == "staple" and "bone" not in toks.lower[start:end]:
-            return any(w in self.skin_words for w in toks.lower[s0:s1])
+            # staples are bone staples only with a bone or fixation wording in the sentence
+            words = toks.lower[s0:s1]
+            if any(w in self.skin_words for w in words):
+                return True
+            return not any(w in self.staple_context for w in words)
         if kind in ("wire", "pin"):
             return any(w in self.guide_preps for w in toks.lower[max(s0, start - 5):start])
         return False
