@@ -9,7 +9,8 @@ OPCHECK   := $(BIN)/opcheck
 MODEL_DIR := models/opcheck-27358
 MODEL     := $(MODEL_DIR)/meta.json
 MODEL_SRC := $(wildcard nlp/rules/*) nlp/pipeline.cfg $(wildcard nlp/components/*.py) \
-             nlp/pipeline.py nlp/resources.py
+             $(wildcard nlp/learn/*.py) nlp/pipeline.py nlp/resources.py \
+             $(wildcard corpus/*.jsonl) $(wildcard corpus/mentions/*.jsonl)
 SAMPLES   := $(wildcard samples/*.txt)
 
 .PHONY: all install model demo test lint bench clean distclean
@@ -30,7 +31,7 @@ model: $(MODEL)
 # that looks up to date.
 $(MODEL): $(MODEL_SRC) $(STAMP)
 	rm -rf $(MODEL_DIR).tmp
-	$(OPCHECK) build --out $(MODEL_DIR).tmp
+	$(OPCHECK) train --out $(MODEL_DIR).tmp
 	rm -rf $(MODEL_DIR)
 	mv $(MODEL_DIR).tmp $(MODEL_DIR)
 	touch $@

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .decide import decide
 from .resources import load_rulepack
-from .schemas import CheckResult, RulePack
+from .schemas import CheckResult, Facts, RulePack
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -60,7 +60,25 @@ class Checker:
 
         code = validate_primary(primary, self.rules)
         text = validate_text(text)
-        return decide(facts_from_doc(self.nlp(text)), self.rules, code, text)
+        facts = facts_from_doc(self.nlp(text))
+        return self._with_confidence(decide(facts, self.rules, code, text), facts)
+
+    def _with_confidence(self, result: CheckResult, facts: Facts) -> CheckResult:
+        """Attach the calibrated verdict confidence when a confidence model is installed."""
+        learned = self.nlp.get_pipe("opnote_learned") if "opnote_learned" in \
+            self.nlp.pipe_names else None
+        if learned is None or not learned.trained:
+            return result
+        from .learn.features import confidence_features
+
+        conf = learned.confidence(confidence_features(
+            result.verdict, [r.code for r in result.reasons],
+            sum(d.status == "applied" for d in result.devices),
+            facts.status_confidence, facts.procedure_confidence))
+        if conf is not None:
+            result.confidence = round(conf, 4)
+            result.needs_review = conf < self.rules.review_threshold
+        return result
 
     def check_many(self, items: Iterable[tuple[str, str | None]], batch_size: int = 32
                    ) -> Iterator[CheckResult]:
@@ -70,4 +88,5 @@ class Checker:
         pairs = [(validate_text(t), validate_primary(p, self.rules)) for t, p in items]
         docs = self.nlp.pipe((t for t, _ in pairs), batch_size=batch_size)
         for doc, (text, code) in zip(docs, pairs, strict=True):
-            yield decide(facts_from_doc(doc), self.rules, code, text)
+            facts = facts_from_doc(doc)
+            yield self._with_confidence(decide(facts, self.rules, code, text), facts)

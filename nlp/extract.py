@@ -234,8 +234,8 @@ def _without_breakdowns(mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def facts_from_doc(doc: Doc) -> Facts:
-    """Aggregate the pipeline's annotations on one Doc into decision facts."""
+def resolved_mentions(doc: Doc) -> list[dict[str, Any]]:
+    """Device mentions after the report-level rules (side plates, aliases, removals, bones)."""
     report = doc._.opnote_report or {}
     anchors = report.get("anchors", {})
     mentions = [dict(m) for m in (doc._.opnote_devices or [])]
@@ -247,6 +247,15 @@ def facts_from_doc(doc: Doc) -> Facts:
     _resolve_bones(mentions, generic, anchors)
     if report.get("primary_procedure") != "femur_lesion_excision":
         _operative_bone(mentions, anchors)
+    return mentions
+
+
+def facts_from_doc(doc: Doc) -> Facts:
+    """Aggregate the pipeline's annotations on one Doc into decision facts."""
+    report = doc._.opnote_report or {}
+    anchors = report.get("anchors", {})
+    generic = list(doc._.opnote_generic or [])
+    mentions = resolved_mentions(doc)
 
     groups: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
     for m in mentions:
@@ -295,6 +304,8 @@ def facts_from_doc(doc: Doc) -> Facts:
         laterality=report.get("laterality"),
         laterality_evidence=[tuple(e) for e in report.get("laterality_evidence", [])],
         lesion_evidence=[tuple(e) for e in report.get("lesion_evidence", [])],
+        status_confidence=report.get("learned", {}).get("status_min_prob", 1.0),
+        procedure_confidence=report.get("learned", {}).get("procedure_prob", 1.0),
     )
 
 

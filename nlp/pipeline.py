@@ -11,7 +11,14 @@ from spacy.language import Language
 from spacy.util import load_config_from_str, registry
 
 from . import resources as rules
-from .components import devices, procedure, sections, sentences, tokenizer  # noqa: F401
+from .components import (  # noqa: F401  (registers the factories)
+    devices,
+    learned,
+    procedure,
+    sections,
+    sentences,
+    tokenizer,
+)
 
 MODEL_NAME = "opcheck-27358"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / MODEL_NAME

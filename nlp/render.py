@@ -51,6 +51,9 @@ def device_table(result: CheckResult) -> list[str]:
 def render_text(result: CheckResult, text: str, addon: str = "27358") -> str:
     """Verdict banner, devices, reasons with evidence, warnings, suggested primary, queries."""
     out = [BANNERS[result.verdict].format(addon=addon)]
+    if result.confidence is not None:
+        flag = "  -- needs review" if result.needs_review else ""
+        out.append(f"Confidence: {result.confidence:.2f}{flag}")
     if result.id is not None:
         out[0] = f"[{result.id}] {out[0]}"
     out.append("")

@@ -57,6 +57,10 @@ class Facts(BaseModel):
     laterality: Side | None = None
     laterality_evidence: list[Span] = Field(default_factory=list)
     lesion_evidence: list[Span] = Field(default_factory=list)
+    status_confidence: float = Field(
+        default=1.0, description="lowest status-model probability among applied mentions")
+    procedure_confidence: float = Field(
+        default=1.0, description="procedure-model probability of its class")
 
 
 class Finding(BaseModel):
@@ -84,6 +88,11 @@ class CheckResult(BaseModel):
     suggested_primary: Literal["27355", "27356", "27357"] | None = None
     devices: list[Device] = Field(default_factory=list)
     queries: list[str] = Field(default_factory=list)
+    confidence: float | None = Field(
+        default=None, description="calibrated probability that the verdict is right "
+        "(present when the learned confidence model is installed)")
+    needs_review: bool | None = Field(
+        default=None, description="confidence under the rule pack's review threshold")
 
 
 class ReasonRule(BaseModel):
@@ -109,6 +118,7 @@ class RulePack(BaseModel):
     warnings: dict[str, str]
     query_preamble: str
     query_choices_suffix: str
+    review_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
 
     @field_validator("reasons")
     @classmethod

@@ -20,9 +20,11 @@ CHUNK = 32
 
 
 def result_json(result: CheckResult, with_id: bool = False, indent: int | None = None) -> str:
-    """The SPEC output contract; "id" only in batch mode."""
-    exclude = None if with_id else {"id"}
-    return result.model_dump_json(exclude_none=False, exclude=exclude, indent=indent)
+    """The SPEC output contract; "id" only in batch mode, "confidence" only when computed."""
+    exclude = set() if with_id else {"id"}
+    if result.confidence is None:
+        exclude |= {"confidence", "needs_review"}
+    return result.model_dump_json(exclude_none=False, exclude=exclude or None, indent=indent)
 
 
 def check_batch(checker: Checker, entries: Iterable[BatchItem | BatchError],

@@ -82,9 +82,24 @@ def render_scores(s: Scores, show_errors: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ablation_report(model: str | None) -> str:
+    """Rules alone vs rules + the installed learned parts, on dev, test and MTSamples."""
+    from ..check import InputError
+    from ..learn.train import EXTERNAL, ROOT_CORPUS, ablation_table, load_splits, run_ablation
+
+    checker = _util.load_checker(model, None)
+    if "opnote_learned" not in checker.nlp.pipe_names or \
+            not checker.nlp.get_pipe("opnote_learned").trained:
+        raise InputError("no learned models in the pipeline: run `opcheck train` first")
+    models = checker.nlp.get_pipe("opnote_learned").models
+    splits = load_splits(ROOT_CORPUS, EXTERNAL, names=("dev", "test"))
+    table = run_ablation(models, splits, log=lambda m: None)
+    return ablation_table({"ablation": table}) + "\n"
+
+
 def evaluate_cli(
-    file: Annotated[str, typer.Argument(metavar="FILE",
-                                        help="Annotated JSONL (the corpus format).")],
+    file: Annotated[str | None, typer.Argument(
+        metavar="[FILE]", help="Annotated JSONL (the corpus format).")] = None,
     model: Annotated[str | None, typer.Option(
         "--model", metavar="DIR", help="Saved pipeline (default: models/opcheck-27358).")
     ] = None,
@@ -92,6 +107,9 @@ def evaluate_cli(
                                         help="text table or json.")] = Format.text,
     errors: Annotated[bool, typer.Option("--errors", help="List each report's errors.")
                       ] = False,
+    ablation: Annotated[bool, typer.Option(
+        "--ablation", help="Compare rules alone with rules + learned parts (dev, test, "
+        "MTSamples) instead of scoring FILE.")] = False,
 ) -> None:
     """Score the checker on an annotated JSONL file.
 
@@ -101,6 +119,11 @@ def evaluate_cli(
     with reported_errors():
         from ..check import InputError
 
+        if ablation:
+            typer.echo(ablation_report(model), nl=False)
+            return
+        if file is None:
+            raise InputError("give an annotated FILE, or --ablation")
         if not Path(file).is_file():
             raise InputError(f"file not found: {file}")
         checker = _util.load_checker(model, None)

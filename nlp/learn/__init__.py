@@ -1,0 +1,1 @@
+"""Learned components: features, training, skops persistence."""
