@@ -44,7 +44,7 @@ def prepare(triggers: list[Trigger]) -> tuple[list[Trigger], list[Trigger]]:
 
 # When several modifiers cover a mention, the most decisive one wins ("the old plate was
 # removed" is removed, not historical); distance breaks ties.
-PRIORITY = {"REMOVED": 0, "PROVISIONAL": 1, "NEGATED": 2, "PLANNED": 3, "HISTORICAL": 4}
+PRIORITY = {"PROVISIONAL": 0, "REMOVED": 1, "NEGATED": 2, "PLANNED": 3, "HISTORICAL": 4}
 
 
 def status_of(
