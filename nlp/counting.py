@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _INT = re.compile(r"^\d{1,3}$")
+INDETERMINATE = {"multiple", "several", "various", "numerous", "some", "few", "many"}
 _DECIMAL = re.compile(r"^\d*\.\d+$")
 
 
@@ -34,6 +35,7 @@ class CountResult:
     count: int | None = None
     definite: bool = False       # "the plate", "these screws": refers back, introduces nothing
     total: bool = False          # "a total of 7 screws"
+    indeterminate: bool = False  # "multiple screws", "several pins": a number was not given
     article: bool = False        # the count is "a"/"an"/"one"/"single" before a singular
     another: bool = False        # "another", "a second", "an additional"
     evidence: list[tuple[int, int]] = field(default_factory=list)
@@ -106,12 +108,14 @@ class CountReader:
                     res.count = v
                     res.evidence.append(toks.span(end + 1, end + 2))
             if res.count is not None:
+                self._multiply(toks, start, end, s0, s1, plural, res)
                 return res
         found = self._left(toks, start, s0, plural, res)
         if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
             res.total = res.count is not None
         if not found or (log and res.count is None and not res.definite):
-            self._right(toks, end, s1, res)
+            # outside a log row, "screws x3" or "screw (n=3)" follows the device closely
+            self._right(toks, end, s1 if log else min(s1, end + 4), res)
         if log and res.count is None:
             self._trailing(toks, end, s1, res)
         if res.count is not None and not res.definite:
@@ -156,6 +160,9 @@ class CountReader:
                 return True
             if w in self.definite:
                 res.definite = True
+                return True
+            if plural and w in INDETERMINATE:
+                res.indeterminate = True
                 return True
             if w == "pair" or w == "couple":
                 res.count = 2
@@ -221,7 +228,8 @@ class CountReader:
                     k += 1
                 if k < limit:
                     v = self.value(toks, k)
-                    unit_after = k + 1 < limit and toks.lower[k + 1] in self.units
+                    unit_after = k + 1 < limit and (toks.lower[k + 1] in self.units
+                                                    or toks.lower[k + 1] == "-")
                     if v is not None and not unit_after:
                         res.count = v
                         res.evidence.append(toks.span(j, k + 1))

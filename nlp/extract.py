@@ -192,6 +192,8 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
             return sum(known), [e for m in log for e in m["count_evidence"]]
     for tier in (body, title):
         tier = _without_breakdowns(tier)
+        if any(m.get("indeterminate") for m in tier) and not any(m["total"] for m in tier):
+            return None, []  # "multiple screws": the note gives no number
         totals = [m for m in tier if m["total"] and m["count"] is not None]
         if totals:
             best = max(totals, key=lambda m: m["count"])

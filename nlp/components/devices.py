@@ -96,14 +96,15 @@ class DeviceMentions:
             if nxt in self.problem or (nxt == "-" and end + 1 < len(toks.lower)
                                        and toks.lower[end + 1] in self.problem):
                 continue
-            if label == "DEVICE" and self._not_a_device(toks, start, end, kid):
-                continue
             char = toks.idx[start]
             section = section_at(sections, char)
             if char < section[1]:
                 continue  # the heading word itself ("IMPLANTS:", "Hardware:")
             if section[3] not in ("implants", "explants") and self._log_sentence(toks, start):
                 section = (section[0], section[1], section[2], "implants")
+            if label == "DEVICE" and self._not_a_device(
+                    toks, start, end, kid, section[3] in ("implants", "explants")):
+                continue
             status, trigger = self._status(toks, start, end, mods, terms, section[3])
             mention: dict[str, Any] = {
                 "start": start, "end": end, "span": list(toks.span(start, end)),
@@ -120,6 +121,7 @@ class DeviceMentions:
             plural = plural or word in ("lcps", "imns")
             process = nxt in self.process or word.endswith("ing") or word in ("plated",)
             mention["article"], mention["another"] = False, False
+            mention["indeterminate"] = False
             if process:
                 count = None
                 definite = False
@@ -129,6 +131,7 @@ class DeviceMentions:
                 cr = self.counts.read(toks, start, end, plural, log=section[3] == "implants",
                                       others=starts)
                 count, definite, total = cr.count, cr.definite, cr.total
+                mention["indeterminate"] = cr.indeterminate
                 mention["article"], mention["another"] = cr.article, cr.another
                 if count is None and not plural and not definite:
                     count = 1  # a bare singular ("titanium plate") is one
@@ -178,15 +181,16 @@ class DeviceMentions:
                                              "a", "an", "was", "were", "then", "plus")
                    for w in between)
 
-    def _not_a_device(self, toks: Tokens, start: int, end: int, kind: str) -> bool:
+    def _not_a_device(self, toks: Tokens, start: int, end: int, kind: str, log: bool) -> bool:
         """Skin staples in a closure sentence; a wire or pin something is passed over."""
         s0, s1 = toks.sent_start[start], toks.sent_end[start]
         if kind == "staple" and "bone" not in toks.lower[start:end]:
-            # staples are bone staples only with a bone or fixation wording in the sentence
+            # staples are bone staples only in an implant log or with a bone or fixation
+            # wording in the sentence
             words = toks.lower[s0:s1]
             if any(w in self.skin_words for w in words):
                 return True
-            return not any(w in self.staple_context for w in words)
+            return not log and not any(w in self.staple_context for w in words)
         if kind in ("wire", "pin"):
             return any(w in self.guide_preps for w in toks.lower[max(s0, start - 5):start])
         return False
