@@ -36,6 +36,7 @@ class CountResult:
     definite: bool = False       # "the plate", "these screws": refers back, introduces nothing
     total: bool = False          # "a total of 7 screws"
     indeterminate: bool = False  # "multiple screws", "several pins": a number was not given
+    restated: bool = False       # "all eight screws": a total only if nothing is counted after
     article: bool = False        # the count is "a"/"an"/"one"/"single" before a singular
     another: bool = False        # "another", "a second", "an additional"
     evidence: list[tuple[int, int]] = field(default_factory=list)
@@ -143,9 +144,10 @@ class CountReader:
                     return True
                 res.count = v
                 res.evidence.append(toks.span(i, i + 1))
-                if (before == "of" and i - 2 >= s0 and toks.lower[i - 2] == "total") \
-                        or before == "all":
+                if before == "of" and i - 2 >= s0 and toks.lower[i - 2] == "total":
                     res.total = True
+                elif before == "all":
+                    res.total = res.restated = True
                 self._left_more(toks, i, s0, res)
                 return True
             if w in self.one and not plural:

@@ -194,7 +194,13 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
         tier = _without_breakdowns(tier)
         if any(m.get("indeterminate") for m in tier) and not any(m["total"] for m in tier):
             return None, []  # "multiple screws": the note gives no number
-        totals = [m for m in tier if m["total"] and m["count"] is not None]
+        last_counted = max((m["start"] for m in tier if m["count"] is not None
+                            and m["count_evidence"] and not m["definite"]), default=-1)
+        totals = [m for m in tier if m["total"] and m["count"] is not None
+                  and (not m.get("restated") or m["start"] == last_counted)]
+        tier = [m for m in tier if not (m.get("restated") and m not in totals)] + \
+            [dict(m, total=False, restated=False) for m in tier
+             if m.get("restated") and m not in totals]
         if totals:
             best = max(totals, key=lambda m: m["count"])
             return best["count"], best["count_evidence"]

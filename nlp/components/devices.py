@@ -132,6 +132,7 @@ class DeviceMentions:
                                       others=starts)
                 count, definite, total = cr.count, cr.definite, cr.total
                 mention["indeterminate"] = cr.indeterminate
+                mention["restated"] = cr.restated
                 mention["article"], mention["another"] = cr.article, cr.another
                 if count is None and not plural and not definite:
                     count = 1  # a bare singular ("titanium plate") is one
@@ -158,9 +159,32 @@ class DeviceMentions:
             })
             devices.append(mention)
             previous = (end, kid)
+        devices.extend(self._in_number(toks, devices))
         doc._.opnote_devices = devices
         doc._.opnote_generic = generic
         return doc
+
+    def _in_number(self, toks: Tokens, devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """"They were placed, 4 in number": a count in a sentence naming no device belongs to
+        the device named just before it."""
+        out: list[dict[str, Any]] = []
+        with_device = {m["sent"] for m in devices}
+        for i in range(1, len(toks.lower) - 1):
+            if toks.lower[i] != "in" or toks.lower[i + 1] != "number":
+                continue
+            value = self.counts.value(toks, i - 1)
+            sent = toks.sent_start[i]
+            if value is None or sent in with_device:
+                continue
+            before = [m for m in devices if m["start"] < sent and sent - m["start"] < 60]
+            if not before:
+                continue
+            src = before[-1]
+            out.append(dict(src, start=i - 1, end=i, span=list(toks.span(i - 1, i)),
+                            count=value, definite=False, total=False, article=False,
+                            another=False, indeterminate=False, process=False,
+                            count_evidence=[list(toks.span(i - 1, i + 2))], sent=sent))
+        return out
 
     @staticmethod
     def _log_sentence(toks: Tokens, start: int) -> bool:
