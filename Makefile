@@ -13,7 +13,7 @@ MODEL_SRC := $(wildcard nlp/rules/*) nlp/pipeline.cfg $(wildcard nlp/components/
              $(wildcard corpus/*.jsonl) $(wildcard corpus/mentions/*.jsonl)
 SAMPLES   := $(wildcard samples/*.txt)
 
-.PHONY: all install model demo test lint bench clean distclean
+.PHONY: all install model demo test lint bench browser clean distclean
 
 all: test
 
@@ -50,6 +50,13 @@ lint: install
 
 test: install model lint
 	$(BIN)/pytest
+
+# Debian's Chromium for the real-browser test (tests/test_web_browser.py skips without it).
+# Installs only when /usr/bin/chromium is missing; needs root (or sudo) for apt-get.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
 bench: install model
 	$(BIN)/python bench/bench_check.py

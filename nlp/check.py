@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 MAX_TEXT_CHARS = 2 * 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InputError(ValueError):
@@ -42,7 +43,8 @@ def validate_text(text: str) -> str:
         raise InputError(f"report text is over {MAX_TEXT_CHARS // (1024 * 1024)} MB")
     if "\x00" in text:
         raise InputError("report text contains binary data (NUL bytes)")
-    return text
+    # a lone surrogate (possible in JSON input) cannot be encoded; U+FFFD keeps every offset
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class Checker:
@@ -53,6 +55,7 @@ class Checker:
         from . import load
 
         self.nlp = nlp if nlp is not None else load(model)
+        self.nlp.max_length = max(self.nlp.max_length, MAX_TEXT_CHARS + 1)  # 2 MB notes
         self.rules = load_rulepack(rulepack)
 
     def check(self, text: str, primary: str | None = None) -> CheckResult:

@@ -6,6 +6,7 @@ boundary or at a terminator. PSEUDO triggers shadow the triggers they overlap.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import NamedTuple
 
 
@@ -74,3 +75,21 @@ def status_of(
             if best is None or key < best[:2]:
                 best = (key[0], key[1], Hit(t.category, t.start, t.end))
     return best[2] if best else None
+
+
+class TriggerIndex:
+    """Modifiers and terminators of one Doc, sorted, so each lookup sees one sentence only."""
+
+    def __init__(self, triggers: list[Trigger]) -> None:
+        mods, terms = prepare(triggers)
+        self.mods = sorted(mods, key=lambda t: t.start)
+        self.terms = sorted(terms, key=lambda t: t.start)
+        self._mod_starts = [t.start for t in self.mods]
+        self._term_starts = [t.start for t in self.terms]
+
+    def status(self, start: int, end: int, sent_start: int, sent_end: int) -> Hit | None:
+        m0, m1 = (bisect_left(self._mod_starts, sent_start),
+                  bisect_left(self._mod_starts, sent_end))
+        t0, t1 = (bisect_left(self._term_starts, sent_start),
+                  bisect_left(self._term_starts, sent_end))
+        return status_of(start, end, sent_start, sent_end, self.mods[m0:m1], self.terms[t0:t1])

@@ -27,10 +27,11 @@ def quote(text: str, spans: Sequence[Span], limit: int = 160) -> str:
     if not spans or not text:
         return ""
     start, end = spans[0]
-    left = max(text.rfind("\n", 0, start), text.rfind(". ", 0, start) + 1)
+    newline, stop = text.rfind("\n", 0, start), text.rfind(". ", 0, start)
+    left = max(newline + 1, stop + 2 if stop != -1 else 0)
     right_candidates = [i for i in (text.find("\n", end), text.find(". ", end)) if i != -1]
     right = min(right_candidates) if right_candidates else len(text)
-    snippet = re.sub(r"\s+", " ", text[left + 1 if left >= 0 else 0 : right]).strip(" .:")
+    snippet = re.sub(r"\s+", " ", text[left:right]).strip(" .:")
     if len(snippet) > limit:
         snippet = snippet[: limit - 1].rstrip() + "…"
     return snippet

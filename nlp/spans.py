@@ -80,3 +80,12 @@ class SideFilter:
             # "left in place" is a verb, but "from left to right" is a side
             return nxt == "the" and prev in ("to", "from", "on", "of")
         return True
+
+
+def by_sentence(toks: Tokens, spans: list[tuple[int, int, str, str]]
+                ) -> dict[int, list[tuple[int, int, str, str]]]:
+    """Spans grouped by the first token of their sentence, for per-sentence lookups."""
+    out: dict[int, list[tuple[int, int, str, str]]] = {}
+    for s in spans:
+        out.setdefault(toks.sent_start[s[0]], []).append(s)
+    return out

@@ -122,6 +122,11 @@ def test_rule_pack_requires_every_reason() -> None:
         RulePack.model_validate(data)
 
 
+def test_quote_keeps_the_first_character_of_the_text() -> None:
+    text = "Op: curettage of the femur with a plate"
+    assert quote(text, [(34, 39)]) == text
+
+
 def test_quote_is_the_sentence_around_the_evidence() -> None:
     text = "Intro line.\nThe plate was fixed with screws. Closure followed."
     start = text.index("screws")

@@ -14,6 +14,7 @@ from .build import build_cli
 from .check import check_cli
 from .evaluate import evaluate_cli
 from .schema import schema_cli
+from .serve import serve_cli
 from .train import train_cli
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.command("evaluate")(evaluate_cli)
 app.command("schema")(schema_cli)
 app.command("build")(build_cli)
 app.command("train")(train_cli)
+app.command("serve")(serve_cli)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ written by the two span rulers, and stores plain dicts on `doc._.opnote_devices`
 from __future__ import annotations
 
 import json
-from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,11 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import extensions  # noqa: F401
-from ..context import Trigger, prepare, status_of
+from ..context import Trigger, TriggerIndex
 from ..counting import CountReader, Tokens
 from ..resources import read_yaml
 from ..segment import section_at, table_quantities
-from ..spans import SideFilter, direction, longest_first, token_view
+from ..spans import SideFilter, by_sentence, direction, longest_first, token_view
 
 CATEGORY_STATUS = {
     "NEGATED": "negated", "PLANNED": "planned", "REMOVED": "removed",
@@ -77,7 +76,9 @@ class DeviceMentions:
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
         triggers = [Trigger(s.start, s.end, s.label_, *direction(s.id_))
                     for s in doc.spans.get(self.context_key, [])]
-        mods, terms = prepare(triggers)
+        index = TriggerIndex(triggers)
+        bones_by, regions_by, sides_by = (by_sentence(toks, spans)
+                                          for spans in (bones, regions, sides))
 
         table = table_quantities(text)
         starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE")
@@ -105,7 +106,7 @@ class DeviceMentions:
             if label == "DEVICE" and self._not_a_device(
                     toks, start, end, kid, section[3] in ("implants", "explants")):
                 continue
-            status, trigger = self._status(toks, start, end, mods, terms, section[3])
+            status, trigger = self._status(toks, start, end, index, section[3])
             mention: dict[str, Any] = {
                 "start": start, "end": end, "span": list(toks.span(start, end)),
                 "section": section[3], "status": status,
@@ -141,9 +142,11 @@ class DeviceMentions:
                 if row is not None:
                     count, count_ev, definite = row[0], [[row[1], row[2]]], False
                     mention["section"] = "implants"  # a row of an implant table
-            bone = self._nearest(toks, start, end, bones)
-            region = self._region(toks, bone, start, end, regions)
-            side = self._nearest(toks, bone[0], bone[1], sides, max_dist=5) if bone else None
+            sent = toks.sent_start[start]
+            bone = self._nearest(toks, start, end, bones_by.get(sent, []))
+            region = self._region(toks, bone, start, end, regions_by.get(sent, []))
+            side = (self._nearest(toks, bone[0], bone[1], sides_by.get(sent, []), max_dist=5)
+                    if bone else None)
             mention.update({
                 "type": kid,
                 "side_plate": kid == "plate" and "side" in toks.lower[max(0, start - 1):end],
@@ -227,13 +230,10 @@ class DeviceMentions:
             return False
         return not any(w in self.new_procedure for w in toks.lower[s0:s1])
 
-    def _status(self, toks: Tokens, start: int, end: int, mods: list[Trigger],
-                terms: list[Trigger], section: str) -> tuple[str, tuple[int, int] | None]:
+    def _status(self, toks: Tokens, start: int, end: int, index: TriggerIndex,
+                section: str) -> tuple[str, tuple[int, int] | None]:
         s0, s1 = toks.sent_start[start], toks.sent_end[start]
-        lo = bisect_left([t.start for t in mods], s0)
-        hi = bisect_right([t.start for t in mods], s1)
-        local_terms = [t for t in terms if s0 <= t.start < s1]
-        hit = status_of(start, end, s0, s1, mods[lo:hi], local_terms)
+        hit = index.status(start, end, s0, s1)
         if hit is not None and hit.category == "NEGATED":
             nxt = toks.lower[end] if end < len(toks.lower) else ""
             if nxt in self.pseudo_verbs:

@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import extensions  # noqa: F401
-from ..context import Trigger, prepare, status_of
+from ..context import Trigger, TriggerIndex
 from ..counting import Tokens
 from ..resources import read_yaml
 from ..segment import section_at
@@ -56,14 +56,14 @@ class ReportFacts:
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
         lesions = longest_first([s for s in raw if s[2] in ("LESION", "PROC")])
         grafts = longest_first([s for s in raw if s[2] == "GRAFT"])
-        mods, terms = prepare([Trigger(s.start, s.end, s.label_, *direction(s.id_))
-                               for s in doc.spans.get(self.context_key, [])])
+        index = TriggerIndex([Trigger(s.start, s.end, s.label_, *direction(s.id_))
+                              for s in doc.spans.get(self.context_key, [])])
 
         def where(s: tuple[int, int, str, str]) -> str:
             return section_at(sections, toks.idx[s[0]])[3]
 
         def status(s: tuple[int, int, str, str], use_section: bool = True) -> str:
-            hit = status_of(s[0], s[1], toks.sent_start[s[0]], toks.sent_end[s[0]], mods, terms)
+            hit = index.status(s[0], s[1], toks.sent_start[s[0]], toks.sent_end[s[0]])
             if hit is not None and hit.category != "PSEUDO":
                 return hit.category.lower()
             return self.default_status.get(where(s), "applied") if use_section else "applied"
