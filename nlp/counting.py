@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _INT = re.compile(r"^\d{1,3}$")
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 INDETERMINATE = {"multiple", "several", "various", "numerous", "some", "few", "many"}
 _DECIMAL = re.compile(r"^\d*\.\d+$")
 
@@ -82,9 +83,14 @@ class CountReader:
             if small and (_DECIMAL.match(dim) or (_INT.match(dim) and int(dim) >= 10)):
                 return False
             return True
-        if prev in ("x", "×", "by", "no", "no.", "size", "number", "-", "/", "level", "lot",
-                    "ref", "cat", "catalog", "catalogue"):
-            return True  # "6.5 x 40", "size 3", "lot 2"; but "#3 screws" is a count
+        before = toks.lower[i - 2] if i > 1 else ""
+        numeric_before = bool(_NUMBER.match(before))
+        if prev in ("x", "×", "by", "-", "/"):
+            # "6.5 x 40", "36-42", "7/8" are sizes; "screws x 3" and "(SS) - 1" are counts
+            return numeric_before
+        if prev in ("no", "no.", "size", "number", "level", "lot", "ref", "cat", "catalog",
+                    "catalogue", "#"):
+            return prev != "#" or toks.lower[i + 1:i + 2] == ["-"]
         return False
 
     def read(self, toks: Tokens, start: int, end: int, plural: bool, log: bool = False,
@@ -100,18 +106,19 @@ class CountReader:
         # a quantity after the device belongs to it only up to the next ';' or device
         s1 = next((j for j in range(end, s1) if toks.lower[j] == ";" or j in others), s1)
         if log:
-            # an implant-log row states its quantity after the item ("Qty 1", "x2", ", 6")
-            self._right(toks, end, s1, res)
-            if res.count is None and end + 1 < s1 and toks.lower[end] == ",":
-                v = self.value(toks, end + 1)
-                nxt = toks.lower[end + 2] if end + 2 < s1 else ""
-                if v is not None and nxt in ("", ".", ")", "(", ";", ",", "|"):
-                    res.count = v
-                    res.evidence.append(toks.span(end + 1, end + 2))
+            self._right(toks, end, s1, res)  # an explicit "Qty 1", "x2", "(3)", "| 4 |"
             if res.count is not None:
                 self._multiply(toks, start, end, s0, s1, plural, res)
                 return res
         found = self._left(toks, start, s0, plural, res)
+        if log and not res.evidence and not res.definite:
+            # an implant-log row states its quantity after the item: "Qty 1", "x2", ", 6",
+            # "- 3 nos.", a table column; sizes, catalogue and lot numbers are skipped
+            res.count, res.article = None, False
+            self._log_quantity(toks, end, s1, res)
+            if res.count is not None:
+                self._multiply(toks, start, end, s0, s1, plural, res)
+                return res
         if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
             res.total = res.count is not None
         if not found or (log and res.count is None and not res.definite):
@@ -144,7 +151,8 @@ class CountReader:
                     return True
                 res.count = v
                 res.evidence.append(toks.span(i, i + 1))
-                if before == "of" and i - 2 >= s0 and toks.lower[i - 2] == "total":
+                if (before == "of" and i - 2 >= s0 and toks.lower[i - 2] == "total") \
+                        or before == "total":
                     res.total = True
                 elif before == "all":
                     res.total = res.restated = True
@@ -244,6 +252,17 @@ class CountReader:
                     res.evidence.append(toks.span(j + 1, j + 2))
                     return
             j += 1
+
+    def _log_quantity(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
+        for j in range(end, s1):
+            if toks.lower[j] in ("and", "with", "plus", "&"):
+                return  # the next item of a run-on list
+            v = self.value(toks, j)
+            if v is not None and not self.is_size(toks, j) \
+                    and not _DECIMAL.match(toks.lower[j - 1] if j else ""):
+                res.count = v
+                res.evidence.append(toks.span(j, j + 1))
+                return
 
     def _trailing(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
         """Implant-log row ending in a quantity column: "... 02.224.075  7702215  2"."""

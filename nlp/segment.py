@@ -19,7 +19,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]
 _HEADING = re.compile(r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'\-]{1,60}?)"
                       r"[ \t]*:(?:[ \t]|$)")
 TITLE_MAX_WORDS = 80
-SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other"}  # one paragraph each
+SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other", "implants"}  # one paragraph each
 _INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items
 _CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?)[ \t]*:?[ \t]*$")
 
