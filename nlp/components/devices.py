@@ -85,8 +85,12 @@ class DeviceMentions:
         devices: list[dict[str, Any]] = []
         generic: list[dict[str, Any]] = []
         previous: tuple[int, str] | None = None  # (end, type) of the last device mention
+        # with an external fixator in the report, plain "pins" are its pins
+        exfix = any(s[2] == "NONDEVICE" and s[3] == "exfix" for s in device_family)
         for start, end, label, kid in device_family:
             if label == "NONDEVICE":
+                continue
+            if exfix and kid == "pin" and toks.lower[start:end] in (["pin"], ["pins"]):
                 continue
             if label == "DEVICE" and previous is not None and self._same_phrase(
                     toks, previous[0], start) and (previous[1] == kid or (

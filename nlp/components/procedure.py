@@ -86,7 +86,7 @@ class ReportFacts:
             femoral_lesions = [s for s in lesions if s[2] == "LESION" and s[3] == "benign"
                                and toks.sent_start[s[0]] in femur_sents
                                and status(s, use_section=False) != "negated"
-                               and where(s) == "description"]
+                               and where(s) in ("description", "indications", "findings")]
         malignant = [s for s in lesions if s[2] == "LESION" and s[3] == "malignant"
                      and status(s, use_section=False) not in ("negated", "planned")
                      and in_header(s)]
