@@ -225,11 +225,17 @@ class CountReader:
                 return
 
     def _right(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
-        """"screws x3", "screw (n=3)", "QTY: 2", "| 2 |" after the device on its line."""
+        """"screws x3", "screw (n=3)", "QTY: 2", "| 2 |", ", 2 per side" after the device."""
         j = end
         limit = s1
         while j < limit:
             w = toks.lower[j]
+            if w == "," and j + 2 < limit and toks.lower[j + 2] in ("per", "each", "a"):
+                v = self.value(toks, j + 1)
+                if v is not None:
+                    res.count = v
+                    res.evidence.append(toks.span(j + 1, j + 2))
+                    return
             nxt = toks.lower[j + 1] if j + 1 < limit else ""
             if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units",
                      "number"):
@@ -315,6 +321,10 @@ class CountReader:
                     and not any(a <= toks.idx[j] < b for a, b in res.evidence)
                     for j in range(end, s0 + i)):
                 continue  # "(n=4), two at each end": a breakdown, not a multiplier
+            if w == "per" and i + 1 < len(sent) and sent[i + 1] in ("side", "limb", "leg", "femur",
+                                                                    "hip", "neck"):
+                factor = 2  # "2 per side": both sides were done
+                continue
             if w == "each" and i + 1 < len(sent):
                 rest = sent[i + 1 : i + 4]
                 num = next((self.numbers.get(x) or (int(x) if _INT.match(x) else None)

@@ -79,6 +79,8 @@ class SideFilter:
         if nxt in self.next:
             # "left in place" is a verb, but "from left to right" is a side
             return nxt == "the" and prev in ("to", "from", "on", "of")
+        if toks.lower[s[0]] == "left" and nxt.endswith("ed") and nxt not in ("sided", "handed"):
+            return False  # "cavity left unfilled", "wound left opened"
         return True
 
 

@@ -10,9 +10,12 @@ from typing import Annotated
 
 import typer
 
+from .audit import audit_cli
 from .build import build_cli
 from .check import check_cli
 from .evaluate import evaluate_cli
+from .export import export_cli
+from .report import report_cli
 from .schema import schema_cli
 from .serve import serve_cli
 from .train import train_cli
@@ -47,6 +50,9 @@ app.command("check")(check_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("schema")(schema_cli)
 app.command("build")(build_cli)
+app.command("audit")(audit_cli)
+app.command("export")(export_cli)
+app.command("report")(report_cli)
 app.command("train")(train_cli)
 app.command("serve")(serve_cli)
 

@@ -208,8 +208,9 @@ class DeviceMentions:
         between = toks.lower[prev_end:start]
         if len(between) > 4 or toks.sent_start[prev_end - 1] != toks.sent_start[start]:
             return False
-        return all(w.isalpha() and w not in ("and", "or", "with", "of", "to", "into", "the",
-                                             "a", "an", "was", "were", "then", "plus")
+        return all((w.isalpha() or w.replace(".", "", 1).isdigit())
+                   and w not in ("and", "or", "with", "of", "to", "into", "the", "a", "an",
+                                 "was", "were", "then", "plus")
                    for w in between)
 
     def _not_a_device(self, toks: Tokens, start: int, end: int, kind: str, log: bool) -> bool:
