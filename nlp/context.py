@@ -14,7 +14,8 @@ class Trigger(NamedTuple):
     start: int
     end: int
     category: str
-    direction: str  # forward | backward | bidirectional | both (terminators)
+    direction: str  # forward | backward | bidirectional; terminators: both | forward |
+    #                 backward | forward_adjacent (ends a scope even right after its trigger)
     max_scope: int
 
 
@@ -60,8 +61,12 @@ def status_of(
         dist = None
         if t.end <= start and t.direction in ("forward", "bidirectional"):
             limit = min(sent_end, t.end + t.max_scope) if t.max_scope else sent_end
-            blocked = any(term.direction in ("forward", "both") and t.end < term.start
-                          and term.end <= start for term in terms)
+            # a terminator right after the trigger does not end it ("previously placed
+            # screws"), unless it is marked to ("removed from the screw post")
+            blocked = any(
+                (term.direction in ("forward", "both") and t.end < term.start
+                 or term.direction == "forward_adjacent" and t.end <= term.start)
+                and term.end <= start for term in terms)
             if start < limit and not blocked:
                 dist = start - t.end
         elif t.start >= end and t.direction in ("backward", "bidirectional"):
