@@ -143,11 +143,13 @@ def _no_worse(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, bool]:
 
 
 def load_splits(corpus: Path, external: Path | None,
-                names: tuple[str, ...] = ("train", "dev", "test")) -> dict[str, Split]:
+                names: tuple[str, ...] = ("train", "dev", "test", "shift")) -> dict[str, Split]:
     """The corpus splits with their mention gold, plus the labelled MTSamples file if present."""
     mentions = load_mentions(sorted((corpus / "mentions").glob("*.jsonl")))
     splits = {}
     for name in names:
+        if not (corpus / f"{name}.jsonl").exists():
+            continue  # the style-shift set is optional
         rows = load_annotated(corpus / f"{name}.jsonl")
         splits[name] = Split(name, rows, {r["id"]: mentions[r["id"]] for r in rows
                                           if r["id"] in mentions})
@@ -173,8 +175,9 @@ def run_ablation(models: dict[str, Any], splits: dict[str, Split], log: Any = pr
     return table
 
 
-def confidence_model(nlp: Any, fit: Split, calibrate: Split, seed: int) -> Any:
-    """P(verdict is right): logistic regression on train, sigmoid calibration on dev."""
+def confidence_model(nlp: Any, fit: list[Split], calibrate: Split, seed: int) -> Any:
+    """P(verdict is right): logistic regression on train (+ the style-shift set), sigmoid
+    calibration on dev. With too few wrong verdicts to learn from, the splits are pooled."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
@@ -195,7 +198,10 @@ def confidence_model(nlp: Any, fit: Split, calibrate: Split, seed: int) -> Any:
             y.append(res.verdict == row["expected"]["verdict"])
         return X, y
 
-    X, y = examples(fit)
+    X, y = [], []
+    for split in fit:
+        Xf, yf = examples(split)
+        X, y = X + Xf, y + yf
     if len(set(y)) < 2:  # a perfect training fit: add the calibration split to learn from
         X2, y2 = examples(calibrate)
         X, y = X + X2, y + y2
@@ -257,7 +263,8 @@ def train(corpus: Path, out: Path, external: Path | None = None, seed: int = SEE
             break
     use_status, use_procedure = CONFIGS[chosen]
     final = _with_learned(models, use_status, use_procedure)
-    conf = confidence_model(final, splits["train"], splits["dev"], seed)
+    fit = [splits["train"]] + ([splits["shift"]] if "shift" in splits else [])
+    conf = confidence_model(final, fit, splits["dev"], seed)
     if conf is not None:
         models["confidence"] = conf
         final.get_pipe("opnote_learned").models = dict(models)
@@ -329,7 +336,7 @@ def model_card(metrics: dict[str, Any]) -> str:
 device mentions from `corpus/mentions/`; labels: {metrics['status_label_counts']}).
 Calibration on `corpus/dev.jsonl`. Seed {metrics['seed']}; `opcheck train` rebuilds everything.
 
-## Ablation (dev, test, and the 59 labelled MTSamples reports)
+## Ablation (dev, test, the style-shift set, and the 59 labelled MTSamples reports)
 {ablation_table(metrics)}
 
 {shipped}
