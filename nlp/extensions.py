@@ -12,6 +12,7 @@ EXTENSIONS = {
     "opnote_sections": None,   # [(heading_start, content_start, end, category)]
     "opnote_devices": None,    # [device mention dicts], see components/devices.py
     "opnote_generic": None,    # [generic fixation mention dicts]
+    "opnote_text": None,       # doc.text, cached once (doc.text rebuilds it token by token)
     "opnote_report": None,     # {"primary_procedure", "graft", "laterality", anchors, evidence}
 }
 

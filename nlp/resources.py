@@ -38,13 +38,18 @@ def load_rulepack(path: str | None = None) -> RulePack:
 
 
 def entity_patterns() -> list[dict[str, Any]]:
-    """Span-ruler patterns from lexicon.yaml (phrases) and token_patterns.jsonl."""
+    """Span-ruler patterns: lexicon.yaml and combinations.yaml phrases, token_patterns.jsonl."""
     lexicon = read_yaml("lexicon.yaml")
     patterns: list[dict[str, Any]] = []
     for label, groups in lexicon.items():
         for canonical, phrases in groups.items():
             for phrase in phrases:
                 patterns.append({"label": label, "id": str(canonical), "pattern": str(phrase)})
+    for combo in read_yaml("combinations.yaml"):
+        for first in combo["first"]:
+            for second in combo["second"]:
+                patterns.append({"label": combo["label"], "id": combo["id"],
+                                 "pattern": f"{first} {second}"})
     patterns.extend(read_jsonl("token_patterns.jsonl"))
     return patterns
 

@@ -8,6 +8,7 @@ import numpy
 from spacy.attrs import IDX, LENGTH, LOWER, SENT_START
 from spacy.tokens import Doc
 
+from . import extensions  # noqa: F401  (Doc._.opnote_text)
 from .counting import Tokens
 
 
@@ -20,6 +21,15 @@ def longest_first(spans: list[tuple[int, int, str, str]]) -> list[tuple[int, int
             chosen.append(s)
             taken.update(range(s[0], s[1]))
     return sorted(chosen)
+
+
+def doc_text(doc: Doc) -> str:
+    """doc.text, computed once per Doc: spaCy rebuilds it from Token objects on every call."""
+    text = doc._.opnote_text
+    if text is None:
+        text = doc.text
+        doc._.opnote_text = text
+    return text
 
 
 def token_view(doc: Doc, text: str | None = None) -> Tokens:
@@ -42,7 +52,7 @@ def token_view(doc: Doc, text: str | None = None) -> Tokens:
         e = starts[k + 1] if k + 1 < len(starts) else n
         sent_start[s:e] = [s] * (e - s)
         sent_end[s:e] = [e] * (e - s)
-    text = doc.text if text is None else text
+    text = doc_text(doc) if text is None else text
     idx = arr[:, 1].tolist()
     length = arr[:, 2].tolist()
     lower = [strings[h] for h in arr[:, 3].tolist()]

@@ -102,3 +102,24 @@ def test_custom_types_are_refused(tmp_path: Path) -> None:
 def test_expected_calibration_error() -> None:
     assert expected_calibration_error([0.9] * 10, [True] * 9 + [False]) == 0.0
     assert expected_calibration_error([1.0, 1.0], [True, False]) == 0.5
+
+
+def test_json_export_predicts_like_scikit_learn(trained: tuple[Path, dict]) -> None:
+    """The fast path (numbers in JSON) gives the estimators' own probabilities."""
+    from nlp.learn import linear
+
+    out, _ = trained
+    samples = [{"type=plate": 1.0, "rule=applied": 1.0, "section=description": 1.0,
+                "L:the": 1.0, "trig=REMOVED:after": 1.0},
+               {"type=screw": 1.0, "rule=removed": 1.0, "R1=were": 1.0, "w:femur": 1.0,
+                "verdict=query": 1.0, "n_reasons": 2.0, "status_margin": 0.7}]
+    for name in ("status", "procedure", "confidence"):
+        path = out / "opnote_learned" / f"{name}.skops"
+        if not path.exists():
+            continue
+        model = load_model(path)
+        exported = linear.export(model)
+        for x in samples:
+            fast = linear.predict_proba(exported, x)
+            slow = model.predict_proba([x])[0]
+            assert fast == pytest.approx(list(slow), abs=1e-9), name

@@ -19,7 +19,7 @@ from ..context import Trigger, TriggerIndex
 from ..counting import CountReader, Tokens
 from ..resources import read_yaml
 from ..segment import section_at, table_quantities
-from ..spans import SideFilter, by_sentence, direction, longest_first, token_view
+from ..spans import SideFilter, by_sentence, direction, doc_text, longest_first, token_view
 
 CATEGORY_STATUS = {
     "NEGATED": "negated", "PLANNED": "planned", "REMOVED": "removed",
@@ -65,7 +65,7 @@ class DeviceMentions:
 
     # -- main --------------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         toks = token_view(doc, text)
         sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
         raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]

@@ -16,12 +16,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import extensions  # noqa: F401
+from ..learn import linear
 from ..learn.features import mention_features, report_features
 from ..learn.persist import load_model, save_model
 from ..spans import token_view
 
 FILES = {"status": "status.skops", "procedure": "procedure.skops",
          "confidence": "confidence.skops"}
+EXPORT = "linear.json"  # the same models as numbers, for fast loading (see learn/linear.py)
 
 
 class LearnedComponents:
@@ -31,20 +33,39 @@ class LearnedComponents:
         self.use_procedure = use_procedure
         self.min_prob = min_prob
         self.context_key = context_key
-        self.models: dict[str, Any] = {}
+        self._models: dict[str, Any] = {}
+        self._path: Path | None = None
+        self.exported: dict[str, dict[str, Any]] = {}
+
+    @property
+    def models(self) -> dict[str, Any]:
+        """The scikit-learn estimators, loaded from skops on first use."""
+        if not self._models and self._path is not None:
+            self._models = {name: load_model(self._path / file) for name, file in FILES.items()
+                            if (self._path / file).exists()}
+        return self._models
+
+    @models.setter
+    def models(self, value: dict[str, Any]) -> None:
+        self._models = dict(value)
+        self.exported = {name: linear.export(m) for name, m in self._models.items()}
 
     @property
     def trained(self) -> bool:
-        return bool(self.models)
+        return bool(self.exported)
+
+    def _proba(self, name: str, features: list[dict[str, float]]) -> tuple[list[Any], list]:
+        model = self.exported[name]
+        return model["classes"], [linear.predict_proba(model, f) for f in features]
 
     def __call__(self, doc: Doc) -> Doc:
         report = doc._.opnote_report
-        if report is None or not self.models:
+        if report is None or not self.exported:
             return doc
         learned: dict[str, float] = {"status_min_prob": 1.0, "procedure_prob": 1.0}
-        status_model = self.models.get("status")
         mentions = doc._.opnote_devices or []
-        if status_model is not None and mentions:
+        # a switched-off model is not run: the confidence was trained the same way
+        if self.use_status and "status" in self.exported and mentions:
             toks = token_view(doc)
             triggers = [(s.start, s.end, s.label_, s.id_)
                         for s in doc.spans.get(self.context_key, [])]
@@ -52,13 +73,12 @@ class LearnedComponents:
             for m in mentions:
                 m.setdefault("rule_status", m["status"])
                 feats.append(mention_features(toks, m, triggers))
-            probs = status_model.predict_proba(feats)
-            classes = list(status_model.classes_)
+            classes, probs = self._proba("status", feats)
             kept = []
             for m, p in zip(mentions, probs, strict=True):
-                best = int(p.argmax())
+                best = max(range(len(p)), key=p.__getitem__)
                 m["model_status"], m["model_prob"] = classes[best], float(p[best])
-                if self.use_status and m["model_prob"] >= self.min_prob:
+                if m["model_prob"] >= self.min_prob:
                     if classes[best] == "not_device":
                         continue
                     m["status"] = classes[best]
@@ -66,25 +86,22 @@ class LearnedComponents:
                 if m["status"] == "applied":
                     learned["status_min_prob"] = min(learned["status_min_prob"], m["model_prob"])
             doc._.opnote_devices = kept
-        proc_model = self.models.get("procedure")
-        if proc_model is not None:
+        if self.use_procedure and "procedure" in self.exported:
             report.setdefault("rule_primary_procedure", report["primary_procedure"])
-            p = proc_model.predict_proba([report_features(doc, report)])[0]
-            best = int(p.argmax())
+            classes, (p,) = self._proba("procedure", [report_features(doc, report)])
+            best = max(range(len(p)), key=p.__getitem__)
             learned["procedure_prob"] = float(p[best])
-            report["model_primary_procedure"] = str(proc_model.classes_[best])
-            if self.use_procedure and p[best] >= self.min_prob:
-                report["primary_procedure"] = str(proc_model.classes_[best])
+            report["model_primary_procedure"] = str(classes[best])
+            if p[best] >= self.min_prob:
+                report["primary_procedure"] = str(classes[best])
         report["learned"] = learned
         return doc
 
     def confidence(self, features: dict[str, float]) -> float | None:
         """Calibrated probability that a verdict is right, or None without a model."""
-        model = self.models.get("confidence")
-        if model is None:
+        if "confidence" not in self.exported:
             return None
-        proba = model.predict_proba([features])[0]
-        classes = list(model.classes_)
+        classes, (proba,) = self._proba("confidence", [features])
         return float(proba[classes.index(True)]) if True in classes else 0.0
 
     def to_disk(self, path: str | Path, exclude: tuple = ()) -> None:
@@ -92,6 +109,7 @@ class LearnedComponents:
         path.mkdir(parents=True, exist_ok=True)
         for name, model in self.models.items():
             save_model(model, path / FILES[name])
+        (path / EXPORT).write_text(json.dumps(self.exported))
         (path / "settings.json").write_text(json.dumps(
             {"use_status": self.use_status, "use_procedure": self.use_procedure,
              "min_prob": self.min_prob}, indent=1))
@@ -104,8 +122,9 @@ class LearnedComponents:
             self.use_status = bool(data["use_status"])
             self.use_procedure = bool(data["use_procedure"])
             self.min_prob = float(data["min_prob"])
-        self.models = {name: load_model(path / file) for name, file in FILES.items()
-                       if (path / file).exists()}
+        self._path, self._models = path, {}
+        export = path / EXPORT
+        self.exported = json.loads(export.read_text()) if export.exists() else {}
         return self
 
 

@@ -18,7 +18,7 @@ from ..context import Trigger, TriggerIndex
 from ..counting import Tokens
 from ..resources import read_yaml
 from ..segment import section_at
-from ..spans import SideFilter, direction, longest_first, token_view
+from ..spans import SideFilter, direction, doc_text, longest_first, token_view
 
 NOT_NEGATED = {"applied", "historical", "removed", "provisional"}
 GRAFT_ORDER = ("autograft", "allograft", "synthetic")
@@ -46,7 +46,7 @@ class ReportFacts:
         return self
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         toks = token_view(doc, text)
         sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
         raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]

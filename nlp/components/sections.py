@@ -11,6 +11,7 @@ from spacy.tokens import Doc
 from .. import extensions  # noqa: F401  (registers Doc._.opnote_sections)
 from ..resources import section_headings
 from ..segment import find_sections
+from ..spans import doc_text
 
 
 class OpnoteSections:
@@ -18,7 +19,7 @@ class OpnoteSections:
         self.headings: dict[str, str] = section_headings()
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.opnote_sections = [list(s) for s in find_sections(doc.text, self.headings)]
+        doc._.opnote_sections = [list(s) for s in find_sections(doc_text(doc), self.headings)]
         return doc
 
     def to_disk(self, path: str | Path, exclude: tuple = ()) -> None:

@@ -13,6 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..segment import sentence_starts
+from ..spans import doc_text
 
 
 class OpnoteSentences:
@@ -21,7 +22,7 @@ class OpnoteSentences:
             return doc
         idx = [t.idx for t in doc]
         flags = numpy.full((len(doc), 1), -1, dtype="int64").astype("uint64")
-        for char in sentence_starts(doc.text):
+        for char in sentence_starts(doc_text(doc)):
             i = bisect_left(idx, char)
             if i < len(doc):
                 flags[i, 0] = 1

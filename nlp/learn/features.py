@@ -13,7 +13,7 @@ from typing import Any
 from spacy.tokens import Doc
 
 from ..counting import Tokens
-from ..spans import direction
+from ..spans import direction, doc_text
 
 _DIGITS = re.compile(r"\d")
 WINDOW = 5
@@ -66,7 +66,7 @@ def mention_features(toks: Tokens, mention: dict[str, Any],
 
 def report_features(doc: Doc, report: dict[str, Any]) -> dict[str, float]:
     """Words of the procedure title and diagnosis sections (whole text if it has none)."""
-    text = doc.text
+    text = doc_text(doc)
     sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
     chosen = [s for s in sections if s[3] in ("procedure", "diagnosis")]
     spans = [(s[1], s[2]) for s in chosen] or [(0, len(text))]
