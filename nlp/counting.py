@@ -238,7 +238,7 @@ class CountReader:
                     return
             nxt = toks.lower[j + 1] if j + 1 < limit else ""
             if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units",
-                     "number"):
+                     "number", "qté", "qte", "quantité"):
                 k = j + 1
                 while k < limit and toks.lower[k] in (":", "=", ".", "-", "of"):
                     k += 1

@@ -55,6 +55,21 @@ def _reclassify_removed(mentions: list[dict[str, Any]]) -> None:
                 m["status"] = "provisional"
 
 
+def _references_to_old_hardware(mentions: list[dict[str, Any]]) -> None:
+    """"The screw", "its distal screw" with no screw introduced in this operation, but old or
+    removed screws mentioned: the reference is to that hardware, not to a new device."""
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in mentions:
+        by_type[m["type"]].append(m)
+    for ms in by_type.values():
+        applied = [m for m in ms if m["status"] == "applied"]
+        old = [m for m in ms if m["status"] in ("historical", "removed")]
+        if old and applied and all(m["definite"] for m in applied):
+            for m in applied:
+                m["status"] = old[-1]["status"] if old[-1]["start"] < m["start"] \
+                    else old[0]["status"]
+
+
 def _drop_side_plates(mentions: list[dict[str, Any]]) -> None:
     """With a blade plate or sliding hip screw, "the plate"/"side plate" is part of it."""
     if not any(m["type"] in ("blade_plate", "sliding_hip_screw") for m in mentions):
@@ -178,7 +193,8 @@ def _fallback_side(bone: str, anchors: dict[str, Any]) -> str | None:
     return None
 
 
-def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
+def _count(group: list[dict[str, Any]], old_hardware: bool = False
+           ) -> tuple[int | None, list[list[int]]]:
     """Total for one device type on one bone: log, else narrative, else title."""
     log = [m for m in group if m["section"] == LOG]
     body = [m for m in group if m["section"] not in (LOG, TITLE)]
@@ -187,7 +203,13 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
         entries = [m for m in log if not m["definite"]]
         if any(m["count"] is None and m["plural"] for m in entries):
             return None, []  # "distal locking screws, 5.0 mm": the log gives no number
-        known = [m["count"] for m in entries if m["count"] is not None]
+        # a bare singular counts one per log row; on a checklist line ("[x] plate [x] screws")
+        # or a row that restates another, it only says the type is there
+        per_line: dict[int, int] = defaultdict(int)
+        for m in log:
+            per_line[m["sent"]] += 1
+        known = [m["count"] for m in entries if m["count"] is not None
+                 and (m["count_evidence"] or per_line[m["sent"]] == 1)]
         if known:
             return sum(known), [e for m in log for e in m["count_evidence"]]
     for tier in (body, title):
@@ -220,8 +242,11 @@ def _count(group: list[dict[str, Any]]) -> tuple[int | None, list[list[int]]]:
             return 1, []
     if any(m["plural"] and not m["definite"] for m in group):
         return None, []  # "plates and screws" with no number
-    if any(not m["plural"] and not m["process"] for m in group):
-        return 1, []  # only "the plate": one plate
+    if any(not m["plural"] and not m["process"] and (not m["definite"] or not old_hardware)
+           for m in group):
+        # a bare singular ("plate fixed with screws") is one plate; so is "the plate" alone,
+        # unless the report also describes old hardware it could refer to
+        return 1, []
     return None, []
 
 
@@ -251,6 +276,7 @@ def resolved_mentions(doc: Doc) -> list[dict[str, Any]]:
     _drop_side_plates(mentions)
     _merge_aliases(mentions)
     _reclassify_removed(mentions)
+    _references_to_old_hardware(mentions)
     _wires_outside_log(mentions)
     _resolve_bones(mentions, generic, anchors)
     if report.get("primary_procedure") != "femur_lesion_excision":
@@ -269,9 +295,10 @@ def facts_from_doc(doc: Doc) -> Facts:
     for m in mentions:
         groups[(m["type"], m["bone"], m["status"])].append(m)
 
+    old_hardware = any(m["status"] in ("historical", "removed") for m in mentions)
     devices: list[Device] = []
     for (dtype, bone, status), group in groups.items():
-        count, count_ev = _count(group)
+        count, count_ev = _count(group, old_hardware)
         regions = [(m["region"], m["region_span"]) for m in group if m["region"]]
         region, region_span = (min(regions, key=lambda r: _region_rank(r[0]))
                                if regions else (None, None))

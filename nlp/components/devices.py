@@ -82,6 +82,7 @@ class DeviceMentions:
 
         table = table_quantities(text)
         starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE")
+        type_at = {s[0]: s[3] for s in device_family if s[2] == "DEVICE"}
         devices: list[dict[str, Any]] = []
         generic: list[dict[str, Any]] = []
         previous: tuple[int, str] | None = None  # (end, type) of the last device mention
@@ -124,7 +125,11 @@ class DeviceMentions:
             plural = word.endswith("s") and not word.endswith(("ss", "us", "is")) \
                 and word not in ("lcps", "dhs", "chs", "shs", "ccs", "tens", "imns")
             plural = plural or word in ("lcps", "imns")
-            process = nxt in self.process or word.endswith("ing") or word in ("plated",)
+            # "pedicle screw plate": a device word before another type's noun names the
+            # construct; "LISS plate" is one plate
+            other_type = type_at.get(end) not in (None, kid)
+            process = nxt in self.process or other_type or word.endswith("ing") \
+                or word in ("plated",)
             mention["article"], mention["another"] = False, False
             mention["indeterminate"] = False
             if process:
@@ -204,10 +209,13 @@ class DeviceMentions:
 
     @staticmethod
     def _same_phrase(toks: Tokens, prev_end: int, start: int) -> bool:
-        """Only modifiers (no verb, preposition or comma) between two mentions of one type."""
+        """Only modifiers (no verb, preposition or comma) between two mentions of one type,
+        or a restatement in brackets: "seven screws (vis)", "DHS (dynamic hip screw)"."""
         between = toks.lower[prev_end:start]
         if len(between) > 4 or toks.sent_start[prev_end - 1] != toks.sent_start[start]:
             return False
+        if between in (["("], [","], ["/"], ["-"], ["(", "or"], ["or"]):
+            return True
         return all((w.isalpha() or w.replace(".", "", 1).isdigit())
                    and w not in ("and", "or", "with", "of", "to", "into", "the", "a", "an",
                                  "was", "were", "then", "plus")
