@@ -81,11 +81,11 @@ class DeviceMentions:
                                           for spans in (bones, regions, sides))
 
         table = table_quantities(text)
-        starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE")
+        merged = self._restatements(toks, [s for s in device_family if s[2] == "DEVICE"])
+        starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE" and s[0] not in merged)
         type_at = {s[0]: s[3] for s in device_family if s[2] == "DEVICE"}
         devices: list[dict[str, Any]] = []
         generic: list[dict[str, Any]] = []
-        previous: tuple[int, str] | None = None  # (end, type) of the last device mention
         # with an external fixator in the report, plain "pins" are its pins
         exfix = any(s[2] == "NONDEVICE" and s[3] == "exfix" for s in device_family)
         for start, end, label, kid in device_family:
@@ -93,10 +93,7 @@ class DeviceMentions:
                 continue
             if exfix and kid == "pin" and toks.lower[start:end] in (["pin"], ["pins"]):
                 continue
-            if label == "DEVICE" and previous is not None and self._same_phrase(
-                    toks, previous[0], start) and (previous[1] == kid or (
-                    previous[1] == "sliding_hip_screw" and kid == "screw")):
-                previous = (end, previous[1])
+            if start in merged:
                 continue  # "LCP proximal femoral plate", "DHS lag screw": one device
             nxt = toks.lower[end] if end < len(toks.lower) else ""
             if nxt in self.problem or (nxt == "-" and end + 1 < len(toks.lower)
@@ -170,7 +167,6 @@ class DeviceMentions:
                 "line_bones": [],
             })
             devices.append(mention)
-            previous = (end, kid)
         devices.extend(self._in_number(toks, devices))
         doc._.opnote_devices = devices
         doc._.opnote_generic = generic
@@ -206,6 +202,29 @@ class DeviceMentions:
         return bool(head) and head[0] in ("hardware", "implants", "implant") and any(
             w in ("consisted", "consists", "used", "included", "includes", "implanted",
                   "placed", "utilized", ":") for w in head[1:])
+
+    def _restatements(self, toks: Tokens, spans: list[tuple[int, int, str, str]]) -> set[int]:
+        """Starts of device spans that name the device just named again ("LCP proximal
+        femoral plate", "DHS lag screw", "vis canulées x3 (cannulated screws)")."""
+        merged: set[int] = set()
+        previous: tuple[int, str] | None = None  # (end, type) of the device being named
+        for start, end, _, kid in spans:
+            if previous is not None and (previous[1] == kid or (
+                    previous[1] == "sliding_hip_screw" and kid == "screw")) and (
+                    self._same_phrase(toks, previous[0], start)
+                    or self._gloss(toks, previous[0], start)):
+                merged.add(start)
+                previous = (end, previous[1])
+            else:
+                previous = (end, kid)
+        return merged
+
+    @staticmethod
+    def _gloss(toks: Tokens, prev_end: int, start: int) -> bool:
+        """A bracketed gloss of the device just named: "vis canulées x3 (cannulated screws)"."""
+        opened = "(" in toks.lower[max(prev_end, start - 3):start]
+        return opened and start - prev_end <= 8 and \
+            toks.sent_start[prev_end - 1] == toks.sent_start[start]
 
     @staticmethod
     def _same_phrase(toks: Tokens, prev_end: int, start: int) -> bool:

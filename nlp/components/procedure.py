@@ -99,8 +99,11 @@ class ReportFacts:
 
         devices = doc._.opnote_devices or []
         generic = doc._.opnote_generic or []
-        fixation_applied = any(d["status"] == "applied" for d in devices + generic
-                               if d["section"] not in ("diagnosis", "indications"))
+        # new fixation: an applied device introduced as such ("a plate", "two screws"), not a
+        # reference ("the plate was disengaged") that may be the old hardware
+        fixation_applied = any(d["status"] == "applied" and not d.get("definite", False)
+                               for d in devices + generic
+                               if d["section"] not in ("diagnosis", "indications", "findings"))
 
         removed_in_title = [d["span"] for d in devices + generic
                             if d["section"] == "procedure" and d["status"] == "removed"]
