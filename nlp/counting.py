@@ -178,6 +178,11 @@ class CountReader:
                 res.count = 2
                 res.evidence.append(toks.span(i, i + 1))
                 return True
+            if w == "," and i - 1 >= s0 and _NUMBER.match(toks.lower[i - 1]) \
+                    and i + 1 < start and _NUMBER.match(toks.lower[i + 1]):
+                i -= 1  # a list of sizes: "a 6.5, 60 mm screw"
+                steps += 1
+                continue
             if w in self.stop or (not w[:1].isalnum() and w not in ("-", ".", "/", "(", ")", "#")):
                 return False
             i -= 1
