@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 if TYPE_CHECKING:
     from ..check import Checker
+
+# Options several commands share, declared once.
+ModelOption = Annotated[str | None, typer.Option(
+    "--model", metavar="DIR", help="Saved pipeline (default: models/opcheck-27358).")]
+RulepackOption = Annotated[str | None, typer.Option(
+    "--rulepack", metavar="FILE", help="Rule pack YAML (default: the shipped 27358 one).")]
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import _util
-from ._util import EXIT_FAILED, reported_errors
+from ._util import EXIT_FAILED, ModelOption, RulepackOption, reported_errors
 
 MAX_FAILURE_LINES = 200
 
@@ -35,12 +35,8 @@ def audit_cli(
         "--id-column", help="Report id column/key of JSONL and CSV archives.")] = "id",
     batch_size: Annotated[int, typer.Option(
         "--batch-size", min=1, help="Reports per work unit (and per committed write).")] = 16,
-    model: Annotated[str | None, typer.Option(
-        "--model", metavar="DIR", help="Saved pipeline (default: models/opcheck-27358).")
-    ] = None,
-    rulepack: Annotated[str | None, typer.Option(
-        "--rulepack", metavar="FILE", help="Rule pack YAML (default: the shipped 27358 one).")
-    ] = None,
+    model: ModelOption = None,
+    rulepack: RulepackOption = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress output.")] = False,
 ) -> None:

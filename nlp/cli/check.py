@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from . import _util
-from ._util import EXIT_FAILED, reported_errors
+from ._util import EXIT_FAILED, ModelOption, RulepackOption, reported_errors
 
 if TYPE_CHECKING:
     from ..check import Checker
@@ -182,12 +182,8 @@ def check_cli(
         "--format", "-f", case_sensitive=False,
         help="Output: text for people, json per SPEC, hl7 (an MDM^T02 message per report).")
     ] = Format.text,
-    model: Annotated[str | None, typer.Option(
-        "--model", metavar="DIR", help="Saved pipeline (default: models/opcheck-27358).")
-    ] = None,
-    rulepack: Annotated[str | None, typer.Option(
-        "--rulepack", metavar="FILE", help="Rule pack YAML (default: the shipped 27358 one).")
-    ] = None,
+    model: ModelOption = None,
+    rulepack: RulepackOption = None,
 ) -> None:
     """Check operative report(s) for the documentation add-on code 27358 needs.
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from . import _util
-from ._util import Format, reported_errors
+from ._util import Format, ModelOption, reported_errors
 
 if TYPE_CHECKING:
     from ..check import Checker
@@ -100,9 +100,7 @@ def ablation_report(model: str | None) -> str:
 def evaluate_cli(
     file: Annotated[str | None, typer.Argument(
         metavar="[FILE]", help="Annotated JSONL (the corpus format).")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", metavar="DIR", help="Saved pipeline (default: models/opcheck-27358).")
-    ] = None,
+    model: ModelOption = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", case_sensitive=False,
                                         help="text table or json.")] = Format.text,
     errors: Annotated[bool, typer.Option("--errors", help="List each report's errors.")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from . import _util
-from ._util import reported_errors
+from ._util import ModelOption, RulepackOption, reported_errors
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8358
@@ -82,12 +82,8 @@ def serve_cli(
         "--token-file", metavar="FILE",
         help=f"File holding the bearer token API clients must send (else ${TOKEN_ENV}).")
     ] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", metavar="DIR", help="Saved pipeline (default: models/opcheck-27358).")
-    ] = None,
-    rulepack: Annotated[str | None, typer.Option(
-        "--rulepack", metavar="FILE", help="Rule pack YAML (default: the shipped 27358 one).")
-    ] = None,
+    model: ModelOption = None,
+    rulepack: RulepackOption = None,
 ) -> None:
     """Serve the CDI workbench: a local web page and JSON API for pre-checking a note.
 
