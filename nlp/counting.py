@@ -121,9 +121,9 @@ class CountReader:
                 return res
         if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
             res.total = res.count is not None
-        if not found or (log and res.count is None and not res.definite):
+        if not found and not log:  # (a log row's right side was read above)
             # outside a log row, "screws x3" or "screw (n=3)" follows the device closely
-            self._right(toks, end, s1 if log else min(s1, end + 4), res)
+            self._right(toks, end, min(s1, end + 4), res)
         if log and res.count is None:
             self._trailing(toks, end, s1, res)
         if res.count is not None and not res.definite:

@@ -220,9 +220,6 @@ def _count(group: list[dict[str, Any]], old_hardware: bool = False
                             and m["count_evidence"] and not m["definite"]), default=-1)
         totals = [m for m in tier if m["total"] and m["count"] is not None
                   and (not m.get("restated") or m["start"] == last_counted)]
-        tier = [m for m in tier if not (m.get("restated") and m not in totals)] + \
-            [dict(m, total=False, restated=False) for m in tier
-             if m.get("restated") and m not in totals]
         if totals:
             best = max(totals, key=lambda m: m["count"])
             return best["count"], best["count_evidence"]
