@@ -133,31 +133,38 @@ def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]]
                    anchors: dict[str, Any]) -> None:
     """Fill a missing bone from the same device type, the construct, or the title line."""
     applied = [m for m in mentions if m["status"] == "applied"]
+    title_fixation = [o for o in mentions + generic if o["section"] == TITLE]
     for i, m in enumerate(applied):
         if m["bone"] is not None:
             continue
         same = [o for o in applied if o["type"] == m["type"] and o["bone"] is not None]
         if same:
             before = [o for o in same if o["start"] < m["start"]]
-            src = before[-1] if before else same[0]
-            m["bone"], m["bone_span"] = src["bone"], src["bone_span"]
-            m["region"] = m["region"] or src["region"]
-            m["side"] = m["side"] or src["side"]
+            _take_site(m, before[-1] if before else same[0])
             continue
         construct = [o for o in applied[:i] if o["bone"] is not None
                      and o["section"] == m["section"] and m["sent"] - o["sent"] < 400]
-        if construct and m["section"] not in (TITLE,):
-            src = construct[-1]
-            m["bone"], m["bone_span"] = src["bone"], src["bone_span"]
-            m["region"] = m["region"] or src["region"]
-            m["side"] = m["side"] or src["side"]
+        if construct and m["section"] != TITLE:
+            _take_site(m, construct[-1])
             continue
-        title_sents = {o["sent"] for o in mentions + generic if o["section"] == TITLE}
-        title_bones = [b for b in anchors.get("bones", []) if b[1] in title_sents]
-        if title_bones:
-            femur = [b for b in title_bones if b[0] == "femur"]
-            b = (femur or title_bones)[0]
+        # the procedure title line naming the fixation: the bone nearest to that mention
+        best = None
+        for o in title_fixation:
+            for b in anchors.get("bones", []):
+                if b[1] == o["sent"]:
+                    dist = abs(b[3] - o["start"])
+                    if best is None or dist < best[0]:
+                        best = (dist, b)
+        if best is not None:
+            b = best[1]
             m["bone"], m["bone_span"] = b[0], [b[5], b[6]]
+
+
+def _take_site(m: dict[str, Any], src: dict[str, Any]) -> None:
+    """Give mention `m` the bone of `src`, and its region and side where `m` has none."""
+    m["bone"], m["bone_span"] = src["bone"], src["bone_span"]
+    m["region"] = m["region"] or src["region"]
+    m["side"] = m["side"] or src["side"]
 
 
 def _fallback_region(bone: str, anchors: dict[str, Any]) -> tuple[str | None, list[int] | None]:
