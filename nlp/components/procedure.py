@@ -101,9 +101,10 @@ class ReportFacts:
         generic = doc._.opnote_generic or []
         # new fixation: an applied device introduced as such ("a plate", "two screws"), not a
         # reference ("the plate was disengaged") that may be the old hardware
-        fixation_applied = any(d["status"] == "applied" and not d.get("definite", False)
-                               for d in devices + generic
-                               if d["section"] not in ("diagnosis", "indications", "findings"))
+        fixation_applied = any(
+            d["status"] == "applied" and not d.get("definite", False)
+            for d in devices + [g for g in generic if g["section"] == "procedure"]
+            if d["section"] not in ("diagnosis", "indications", "findings"))
 
         removed_in_title = [d["span"] for d in devices + generic
                             if d["section"] == "procedure" and d["status"] == "removed"]
