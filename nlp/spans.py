@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -101,3 +103,22 @@ def by_sentence(toks: Tokens, spans: list[tuple[int, int, str, str]]
     for s in spans:
         out.setdefault(toks.sent_start[s[0]], []).append(s)
     return out
+
+
+class WordLists:
+    """Base of components configured by word lists (rules/devices.yaml): the lists travel
+    with the saved pipeline as words.json, so a loaded model does not depend on nlp/rules."""
+
+    words: dict[str, Any]
+
+    def configure(self, words: dict[str, Any]) -> None:
+        self.words = words
+
+    def to_disk(self, path: str | Path, exclude: tuple = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "words.json").write_text(json.dumps(self.words, indent=1, sort_keys=True))
+
+    def from_disk(self, path: str | Path, exclude: tuple = ()) -> WordLists:
+        self.configure(json.loads((Path(path) / "words.json").read_text()))
+        return self

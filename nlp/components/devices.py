@@ -7,8 +7,6 @@ written by the two span rulers, and stores plain dicts on `doc._.opnote_devices`
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
@@ -19,7 +17,15 @@ from ..context import Trigger, TriggerIndex
 from ..counting import CountReader, Tokens
 from ..resources import read_yaml
 from ..segment import section_at, table_quantities
-from ..spans import SideFilter, by_sentence, direction, doc_text, longest_first, token_view
+from ..spans import (
+    SideFilter,
+    WordLists,
+    by_sentence,
+    direction,
+    doc_text,
+    longest_first,
+    token_view,
+)
 
 CATEGORY_STATUS = {
     "NEGATED": "negated", "PLANNED": "planned", "REMOVED": "removed",
@@ -31,14 +37,14 @@ FAMILIES = {
 }
 
 
-class DeviceMentions:
+class DeviceMentions(WordLists):
     def __init__(self, spans_key: str, context_key: str, words: dict[str, Any]) -> None:
         self.spans_key = spans_key
         self.context_key = context_key
         self.configure(words)
 
     def configure(self, words: dict[str, Any]) -> None:
-        self.words = words
+        super().configure(words)
         self.counts = CountReader(words)
         self.problem = set(words["problem_nouns"])
         self.process = set(words["process_nouns"])
@@ -52,16 +58,6 @@ class DeviceMentions:
         self.default_status: dict[str, str] = dict(words["default_status"])
         self.midline = set(words["midline_bones"])
         self.specific_regions = set(words["specific_regions"])
-
-    # -- serialisation: the word lists travel with the saved pipeline ---------------------
-    def to_disk(self, path: str | Path, exclude: tuple = ()) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "words.json").write_text(json.dumps(self.words, indent=1, sort_keys=True))
-
-    def from_disk(self, path: str | Path, exclude: tuple = ()) -> DeviceMentions:
-        self.configure(json.loads((Path(path) / "words.json").read_text()))
-        return self
 
     # -- main --------------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:

@@ -6,8 +6,6 @@ Stores `doc._.opnote_report` = {"primary_procedure", "procedure_evidence", "graf
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
@@ -18,32 +16,23 @@ from ..context import Trigger, TriggerIndex
 from ..counting import Tokens
 from ..resources import read_yaml
 from ..segment import section_at
-from ..spans import SideFilter, direction, doc_text, longest_first, token_view
+from ..spans import SideFilter, WordLists, direction, doc_text, longest_first, token_view
 
 NOT_NEGATED = {"applied", "historical", "removed", "provisional"}
 GRAFT_ORDER = ("autograft", "allograft", "synthetic")
 
 
-class ReportFacts:
+class ReportFacts(WordLists):
     def __init__(self, spans_key: str, context_key: str, words: dict[str, Any]) -> None:
         self.spans_key = spans_key
         self.context_key = context_key
         self.configure(words)
 
     def configure(self, words: dict[str, Any]) -> None:
-        self.words = words
+        super().configure(words)
         self.is_side = SideFilter(words)
         self.default_status: dict[str, str] = dict(words["default_status"])
         self.title_sections = set(words["title_sections"])
-
-    def to_disk(self, path: str | Path, exclude: tuple = ()) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "words.json").write_text(json.dumps(self.words, indent=1, sort_keys=True))
-
-    def from_disk(self, path: str | Path, exclude: tuple = ()) -> ReportFacts:
-        self.configure(json.loads((Path(path) / "words.json").read_text()))
-        return self
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
