@@ -1,5 +1,5 @@
-"""nlp.web through FastAPI's TestClient: every status code, headers, privacy, concurrency, and
-the `opcheck serve` command's refusals."""
+"""nlp.web through FastAPI's TestClient: every status code, headers, privacy, concurrency, the
+file upload (/api/v1/extract), and the `opcheck serve` command's refusals."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from fixtures import builders as B
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
@@ -26,14 +27,17 @@ from nlp.check import Checker  # noqa: E402
 from nlp.cli import app as cli_app  # noqa: E402
 from nlp.cli.check import result_json  # noqa: E402
 from nlp.cli.serve import is_loopback, read_token  # noqa: E402
+from nlp.readers import supported_suffixes  # noqa: E402
 from nlp.web import create_app  # noqa: E402
 from nlp.web.guards import MAX_BODY_BYTES  # noqa: E402
+from nlp.web.service import MAX_UPLOAD_BYTES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-0123456789abcdef"
 SPEC_KEYS = {"verdict", "reasons", "warnings", "primary_procedure", "graft",
              "suggested_primary", "devices", "queries"}
 SECRET = "Zyxwvut Quokkasaurus"  # a marker that must never come back in an error
+RAW = {"Content-Type": "application/octet-stream"}
 NOTE = (
     "PROCEDURE: Curettage of a unicameral bone cyst of the left distal femur with allograft.\n"
     "A 6-hole locking plate was applied to the distal femur and fixed with 5 screws.\n"
@@ -162,6 +166,8 @@ def test_page_and_assets_are_local(client: TestClient) -> None:
     ("post", "/api/v1/check", {"json": {"text": NOTE}}),
     ("post", "/api/v1/check", {"json": {"text": ""}}),
     ("post", "/api/v1/check", {"content": b"x", "headers": {"Content-Type": "text/plain"}}),
+    ("post", "/api/v1/extract?filename=a.txt", {"content": NOTE.encode(), "headers": RAW}),
+    ("post", "/api/v1/extract?filename=a.pdf", {"content": b"x", "headers": RAW}),
 ])
 def test_security_headers_everywhere(client: TestClient, method: str, path: str,
                                      kwargs: dict) -> None:
@@ -308,6 +314,184 @@ def test_internal_error_is_json_and_quiet(checker: Checker, caplog: pytest.LogCa
     assert_error(r, 500, "internal_error")
     assert_security_headers(r)
     assert SECRET not in caplog.text and "RuntimeError" in caplog.text
+
+
+# ------------------------------------------------------------------ /api/v1/extract
+
+
+def extract(client: TestClient, name: str, raw: bytes | Iterator[bytes], **headers: str):
+    return client.post("/api/v1/extract", params={"filename": name}, content=raw,
+                       headers={**RAW, **headers})
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z]{4,}", text))
+
+
+@pytest.mark.parametrize("suffix,build", [(".docx", B.docx), (".pdf", B.pdf), (".rtf", B.rtf)])
+def test_extract_reads_a_report_file(client: TestClient, checker: Checker, suffix: str,
+                                     build) -> None:
+    row = dev_rows()[0]
+    r = extract(client, f"op-note{suffix}", build(row["text"]))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert_security_headers(r)
+    body = r.json()
+    assert body["errors"] == []
+    [doc] = body["documents"]
+    assert set(doc) == {"id", "text"} and doc["id"] == "op-note"
+    assert words(row["text"]) <= words(doc["text"])  # every key word of the note came through
+    assert "femur" in doc["text"] or "femor" in doc["text"]
+    # the extracted text checks like the plain text
+    got = client.post("/api/v1/check", json={"text": doc["text"], "primary": row["primary"]})
+    assert got.json()["verdict"] == expected(checker, row["text"], row["primary"])["verdict"]
+
+
+def test_extract_plain_text_and_fhir_bundle(client: TestClient) -> None:
+    r = extract(client, "note.txt", NOTE.encode("cp1252"))
+    assert r.status_code == 200 and r.json()["documents"] == [{"id": "note", "text": NOTE}]
+    bundle = B.bundle([B.document_reference("dr-1", NOTE.encode()),
+                       B.document_reference("dr-2", b"Right femur: two screws.")])
+    r = extract(client, "export.json", B.fhir(bundle))
+    assert r.status_code == 200, r.text
+    assert [d["id"] for d in r.json()["documents"]] == ["dr-1", "dr-2"]
+    assert "TESTPATIENT" not in r.text  # the FHIR subject is not carried
+
+
+def test_extract_hl7_gives_one_document_per_message(client: TestClient) -> None:
+    first, second = dev_rows()[:2]
+    raw = B.hl7_file([B.hl7_message(first["text"], "OP-1", control_id="1"),
+                      B.hl7_message(second["text"], "OP-2", control_id="2")])
+    r = extract(client, "feed.hl7", raw)
+    assert r.status_code == 200, r.text
+    docs = r.json()["documents"]
+    assert [d["id"] for d in docs] == ["OP-1", "OP-2"]
+    assert words(first["text"]) <= words(docs[0]["text"])
+    assert words(second["text"]) <= words(docs[1]["text"])
+    assert "MRN0042" not in r.text and "TESTPATIENT" not in r.text  # no PID data
+    assert r.json()["errors"] == []
+
+
+def test_extract_reports_an_unreadable_message_beside_the_others(client: TestClient) -> None:
+    adt = ("MSH|^~\\&|EHR|HOSP|CDI|HOSP|20240102||ADT^A01|9|P|2.5.1\r"
+           f"PID|1||{SECRET}\rOBX|1|TX|x||{SECRET}||||||F\r")
+    raw = B.hl7_file([B.hl7_message(NOTE, "OP-1"), adt,
+                      B.hl7_message(NOTE, "OP-3", control_id="3")])
+    r = extract(client, "feed.hl7", raw)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [d["id"] for d in body["documents"]] == ["OP-1", "OP-3"]
+    [err] = body["errors"]
+    assert err["part"] and "message 2" in err["message"]
+    assert SECRET not in r.text
+
+
+@pytest.mark.parametrize("name,raw", [
+    ("x.pdf", SECRET.encode()),
+    ("x.pdf", b"%PDF-1.4\n" + SECRET.encode()),
+    ("x.docx", SECRET.encode()),
+    ("x.rtf", SECRET.encode()),
+    ("x.hl7", SECRET.encode()),
+    ("x.json", b'{"text": "' + SECRET.encode() + b'"'),
+    ("x.json", json.dumps({"resourceType": "Patient", "name": SECRET}).encode()),
+    ("x.txt", b""),
+    ("x.txt", b"\x00\x01\x02" * 100),
+    ("scan.pdf", B.pdf(None)),
+])
+def test_extract_unreadable_file_is_422_without_note_text(client: TestClient, name: str,
+                                                          raw: bytes) -> None:
+    err = assert_error(extract(client, name, raw), 422, "unreadable_file")
+    assert name in err["message"]
+
+
+@pytest.mark.parametrize("name", ["report.doc", "report.xyz", "README", "report.txt.exe",
+                                  "a/.docx"])
+def test_extract_unsupported_suffix_is_422(client: TestClient, name: str) -> None:
+    err = assert_error(extract(client, name, SECRET.encode()), 422, "unsupported_file_type")
+    assert ".docx" in err["message"]  # names what is supported
+
+
+def test_extract_needs_a_filename(client: TestClient) -> None:
+    r = client.post("/api/v1/extract", content=NOTE.encode(), headers=RAW)
+    assert "filename" in assert_error(r, 422, "invalid_request")["message"]
+    assert_error(extract(client, "x" * 300 + ".txt", NOTE.encode()), 422, "invalid_request")
+
+
+def test_extract_filename_is_reduced_to_its_last_component(client: TestClient) -> None:
+    r = extract(client, "C:\\Users\\cdi\\op-note.docx", B.docx(NOTE))
+    assert r.status_code == 200 and r.json()["documents"][0]["id"] == "op-note"
+    r = extract(client, "../../etc/op\x07note.txt", NOTE.encode())
+    assert r.status_code == 200 and r.json()["documents"][0]["id"] == "opnote"
+
+
+@pytest.mark.parametrize("ctype", [None, "application/json", "text/plain",
+                                   "multipart/form-data; boundary=x", "application/pdf"])
+def test_extract_wrong_content_type(client: TestClient, ctype: str | None) -> None:
+    headers = {"Content-Type": ctype} if ctype else {}
+    r = client.post("/api/v1/extract", params={"filename": "a.txt"}, content=NOTE.encode(),
+                    headers=headers)
+    err = assert_error(r, 415, "unsupported_media_type")
+    assert "application/octet-stream" in err["message"]
+
+
+def test_extract_body_over_the_raw_limit_is_413(client: TestClient) -> None:
+    raw = b"a" * (MAX_UPLOAD_BYTES + 1)
+    err = assert_error(extract(client, "big.txt", raw), 413, "payload_too_large")
+    assert "20 MB" in err["message"]
+    # a binary body within the raw limit is not held to the JSON limit (nor to UTF-8)
+    ok = extract(client, "big.docx", B.docx(NOTE) + b"\xff" * MAX_BODY_BYTES)
+    assert ok.status_code == 422 and ok.json()["error"]["code"] == "unreadable_file"
+
+
+def test_extract_streamed_body_over_the_limit_is_413(checker: Checker) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(4):
+            yield b"a" * 400
+
+    with TestClient(create_app(checker, max_upload=1000, warm_up=False)) as small:
+        r = extract(small, "big.txt", chunks())
+        assert "content-length" not in r.request.headers
+        err = assert_error(r, 413, "payload_too_large")
+        assert "1000 byte limit" in err["message"]
+        assert extract(small, "ok.txt", NOTE.encode()).status_code == 200
+
+
+def test_extract_needs_the_token(secured: TestClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789abc"}):
+        r = extract(secured, "op.docx", B.docx(NOTE), **headers)
+        assert_error(r, 401, "unauthorized")
+        assert_security_headers(r)
+    r = extract(secured, "op.docx", B.docx(NOTE), Authorization=f"Bearer {TOKEN}")
+    assert r.status_code == 200 and r.json()["documents"][0]["text"].strip() == NOTE.strip()
+
+
+def test_extract_errors_are_quiet_in_the_log(client: TestClient,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name, raw in [("x.pdf", SECRET.encode()), ("x.txt", SECRET.encode()),
+                      ("x.docx", B.docx(SECRET))]:
+        extract(client, name, raw)
+    assert SECRET not in caplog.text
+
+
+def test_extract_documented_in_openapi(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    post = doc["paths"]["/api/v1/extract"]["post"]
+    assert {"200", "401", "413", "415", "422"} <= set(post["responses"])
+    assert set(post["requestBody"]["content"]) == {"application/octet-stream"}
+    [param] = post["parameters"]
+    assert param["name"] == "filename" and param["in"] == "query" and param["required"]
+    pattern = re.compile(param["schema"]["pattern"])
+    for suffix in supported_suffixes():
+        assert pattern.search("a" + suffix) and pattern.search("A" + suffix.upper())
+    assert not pattern.search("a.doc") and not pattern.search("a.txt.exe")
+    result = doc["components"]["schemas"]["ExtractResult"]
+    assert {"documents", "errors"} <= set(result["properties"])
+
+
+def test_page_offers_every_registered_format(client: TestClient) -> None:
+    accept = re.search(r'<input type="file" id="file" accept="([^"]*)"', client.get("/").text)
+    assert accept and set(accept.group(1).split(",")) == set(supported_suffixes())
 
 
 def test_unavailable_before_startup(checker: Checker) -> None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fixtures import builders as B
 
 from nlp.check import Checker
 from nlp.cli.check import result_json
@@ -252,6 +253,81 @@ def test_file_upload_is_read_client_side(page, tmp_path: Path, checker: Checker)
         page.wait_for_timeout(50)
     assert page.input_value("#note") == row["text"]
     assert requests == []  # read with FileReader: nothing uploaded until Check
+
+
+def wait_until(pg, ready, what: str, timeout_ms: int = 10_000) -> None:
+    """Poll from Python: wait_for_function evaluates a string, which the page's CSP forbids."""
+    for _ in range(timeout_ms // 50):
+        if ready():
+            return
+        pg.wait_for_timeout(50)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_docx_upload_is_read_by_the_server(page, tmp_path: Path, checker: Checker) -> None:
+    row, result = pick(checker, "query")
+    f = tmp_path / "op-note.docx"
+    f.write_bytes(B.docx(row["text"]))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.method + " " + r.url))
+    page.set_input_files("#file", str(f))
+    wait_until(page, lambda: page.input_value("#note"), "the extracted text")
+    assert any(r.startswith("POST ") and "/api/v1/extract?filename=op-note.docx" in r
+               for r in requests)
+    text = page.input_value("#note")
+    for line in row["text"].split("\n"):  # every line of the report came through
+        assert line.strip() in text
+    assert "File loaded" in page.inner_text("#status")
+    assert page.is_hidden("#doc-field")  # one report: nothing to pick
+    page.fill("#primary", row["primary"] or "")
+    page.click("#check")
+    page.wait_for_selector("#banner[data-verdict]")
+    # the same banner and checklist as for the plain text report
+    assert page.get_attribute("#banner", "data-verdict") == result["verdict"]
+    assert page.inner_text("#banner").startswith(BANNER[result["verdict"]])
+    assert checklist(page) == expected_checklist(result)
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert page.problems == []
+
+
+def test_hl7_upload_offers_each_message(page, tmp_path: Path, checker: Checker) -> None:
+    (first, _), (second, result) = pick(checker, "query"), pick(checker, "supported")
+    f = tmp_path / "feed.hl7"
+    f.write_bytes(B.hl7_file([B.hl7_message(first["text"], "OP-1", control_id="1"),
+                              B.hl7_message(second["text"], "OP-2", control_id="2")]))
+    page.set_input_files("#file", str(f))
+    wait_until(page, lambda: page.input_value("#note"), "the first message's text")
+    assert page.is_visible("#doc-field")
+    assert page.eval_on_selector_all("#doc option", "os => os.map(o => o.textContent)") == [
+        "OP-1", "OP-2"]
+    assert "2 reports read" in page.inner_text("#status")
+    assert first["text"].split("\n")[0].strip() in page.input_value("#note")
+    page.select_option("#doc", label="OP-2")
+    assert second["text"].split("\n")[0].strip() in page.input_value("#note")
+    page.fill("#primary", second["primary"] or "")
+    page.click("#check")
+    page.wait_for_selector("#banner[data-verdict]")
+    assert page.inner_text("#banner").startswith(BANNER[result["verdict"]])
+    assert page.problems == []
+
+
+def test_unreadable_upload_is_reported_in_the_status(page, tmp_path: Path) -> None:
+    page.fill("#note", "Left femur.")
+    f = tmp_path / "scan.pdf"
+    f.write_bytes(b"not a PDF at all")
+    page.set_input_files("#file", str(f))
+    page.wait_for_selector("#status.status-error")
+    assert "scan.pdf: not a PDF file" in page.inner_text("#status")
+    assert page.input_value("#note") == "Left femur."  # left as it was
+    page.set_input_files("#file", str(_write(tmp_path / "notes.xyz", b"x")))
+    wait_until(page, lambda: "unsupported file type" in page.inner_text("#status"),
+               "the unsupported-type message")
+    assert not page.is_disabled("#file")
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
 
 
 def test_token_is_asked_for_and_kept_in_memory(browser, checker: Checker) -> None:

@@ -4,12 +4,14 @@ A reader turns one file into zero or more `Document`s (an HL7 file or a FHIR Bun
 many) or raises `ReaderError` with a message fit for a user. Nothing is silently dropped: a
 caller records every `ReaderError` against its file and goes on.
 
-Readers are registered by file suffix with `@register(".ext")`; `read_path` picks one, enforces
-the raw-size limit before parsing and the text limit after extraction.
+Readers are registered by file suffix with `@register(".ext")`; `read_path` (a file) and
+`read_bytes` (a file's content in memory, e.g. a web upload) pick one, enforce the raw-size
+limit before parsing and the text limit after extraction. Both follow the same contract below:
+`read_path` is `read_bytes` after its own stat and read checks.
 
 Multi-part files (HL7 with many messages, FHIR Bundles):
   A reader may *yield* a `ReaderError` instance (not raise it) for one part it cannot read,
-  and go on with the others. What `read_path` does with such part errors:
+  and go on with the others. What `read_path` (and `read_bytes`) does with such part errors:
 
   - by default (unchanged contract: only Documents are yielded) it yields every readable
     Document and then, if some parts failed, raises one `ReaderError` that lists them
@@ -29,12 +31,12 @@ Multi-part files (HL7 with many messages, FHIR Bundles):
   gives one Document or read_path raises.
 
 Readers never keep patient identifiers (HL7 PID, FHIR subject) in `Document.meta`, and bound
-their work: read_path refuses a raw file over `max_raw_bytes` before any parsing, and each
-parser has its own guards (zip entry count and unpacked size for .docx, page count and page
-content size for .pdf). As a last resort a reader still running after `max_seconds` is
-interrupted (an asynchronous exception in its thread; parsers are pure Python, so it lands
-promptly) and the file is reported as too complex. Any unexpected exception inside a reader
-becomes a `ReaderError`.
+their work: read_path and read_bytes refuse a raw file over `max_raw_bytes` before any
+parsing, and each parser has its own guards (zip entry count and unpacked size for .docx,
+page count and page content size for .pdf). As a last resort a reader still running after
+`max_seconds` is interrupted (an asynchronous exception in its thread; parsers are pure
+Python, so it lands promptly) and the file is reported as too complex. Any unexpected
+exception inside a reader becomes a `ReaderError`.
 """
 
 from __future__ import annotations
@@ -98,12 +100,10 @@ def read_path(path: str | Path, max_raw_bytes: int = MAX_RAW_BYTES,
     """Documents in one file; raises ReaderError for an unreadable or unsupported file.
 
     Unreadable parts of a multi-part file: raised together after the readable Documents, or
-    yielded in place with `yield_errors=True` (see the module docstring)."""
-    _load_builtin()
+    yielded in place with `yield_errors=True` (see the module docstring). The file's size is
+    checked (stat) before it is read; the rest is `read_bytes` on its content."""
     p = Path(path)
-    reader = _READERS.get(p.suffix.lower())
-    if reader is None:
-        raise ReaderError(f"{p.name}: unsupported file type {p.suffix or '(none)'!r}")
+    _reader_for(p)  # an unsupported suffix is refused before the file is touched
     try:
         size = p.stat().st_size
     except OSError as exc:
@@ -111,11 +111,27 @@ def read_path(path: str | Path, max_raw_bytes: int = MAX_RAW_BYTES,
     if not p.is_file():
         raise ReaderError(f"{p.name}: not a regular file")
     if size > max_raw_bytes:
-        raise ReaderError(f"{p.name}: file is {size} bytes, over the {max_raw_bytes} byte limit")
+        raise ReaderError(_too_large(p.name, size, max_raw_bytes))
     try:
         raw = p.read_bytes()
     except OSError as exc:
         raise ReaderError(f"{p.name}: cannot read ({exc.strerror or exc})") from None
+    yield from read_bytes(str(p), raw, max_raw_bytes, max_text_chars,
+                          yield_errors=yield_errors, max_seconds=max_seconds)
+
+
+def read_bytes(name: str, raw: bytes, max_raw_bytes: int = MAX_RAW_BYTES,
+               max_text_chars: int = MAX_TEXT_CHARS, *, yield_errors: bool = False,
+               max_seconds: float | None = MAX_READ_SECONDS
+               ) -> Iterator[Document | ReaderError]:
+    """Documents in a file's content held in memory (a web upload): the contract of
+    `read_path` without the file system. `name` picks the reader by its suffix, gives
+    single-report documents their id (its stem) and names the file in error messages (only
+    its last path component is used). Nothing is written to disk."""
+    p = Path(name)
+    reader = _reader_for(p)
+    if len(raw) > max_raw_bytes:
+        raise ReaderError(_too_large(p.name, len(raw), max_raw_bytes))
     # Collected first (bounded by the raw limit): an error is raised only if no part is readable.
     items: list[Document | ReaderError] = []
     try:
@@ -145,6 +161,18 @@ def read_path(path: str | Path, max_raw_bytes: int = MAX_RAW_BYTES,
     yield from docs
     if errors:
         raise _summary(p.name, errors, f"{len(docs)} report(s) read")
+
+
+def _reader_for(p: Path) -> Reader:
+    _load_builtin()
+    reader = _READERS.get(p.suffix.lower())
+    if reader is None:
+        raise ReaderError(f"{p.name}: unsupported file type {p.suffix or '(none)'!r}")
+    return reader
+
+
+def _too_large(name: str, size: int, limit: int) -> str:
+    return f"{name}: file is {size} bytes, over the {limit} byte limit"
 
 
 class _Overtime(BaseException):

@@ -20,8 +20,15 @@ from .. import __version__
 from ..check import Checker
 from .api import router
 from .errors import install_handlers
-from .guards import MAX_BODY_BYTES, BearerAuth, RequestLimits, SecurityHeaders
-from .service import CheckService
+from .guards import (
+    JSON_TYPES,
+    MAX_BODY_BYTES,
+    BearerAuth,
+    BodyRule,
+    RequestLimits,
+    SecurityHeaders,
+)
+from .service import MAX_UPLOAD_BYTES, CheckService
 
 PACKAGE = "nlp.web"
 
@@ -31,17 +38,38 @@ def index_html() -> str:
     return resources.files(PACKAGE).joinpath("templates/index.html").read_text("utf-8")
 
 
+def body_rules(max_body: int, max_upload: int) -> dict[tuple[str, str], BodyRule]:
+    """The body each API route takes: JSON for a route with a body model, raw bytes of the
+    media types its OpenAPI `requestBody` documents (a file upload) for the others."""
+    rules = {}
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        raw_types = ((route.openapi_extra or {}).get("requestBody") or {}).get("content")
+        if route.body_field is not None:
+            rule = BodyRule(JSON_TYPES, max_body)
+        elif raw_types:
+            rule = BodyRule(frozenset(raw_types), max_upload, utf8=False)
+        else:
+            continue
+        rules.update(((method, route.path), rule) for method in route.methods)
+    return rules
+
+
 def create_app(checker: Checker | None = None, *, model: str | Path | None = None,
                rulepack: str | None = None, token: str | None = None,
-               max_body: int = MAX_BODY_BYTES, warm_up: bool = True) -> FastAPI:
+               max_body: int = MAX_BODY_BYTES, max_upload: int = MAX_UPLOAD_BYTES,
+               warm_up: bool = True) -> FastAPI:
     """The workbench app. `checker`: an already loaded Checker (else one is loaded from
     `model`/`rulepack` at start-up); `token`: when set, every API request needs it as a bearer
-    token (the page and its static assets stay public: they carry no data)."""
+    token (the page and its static assets stay public: they carry no data); `max_body`: the
+    limit of a JSON body; `max_upload`: of a raw file sent to /api/v1/extract."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = CheckService(checker if checker is not None
-                               else Checker(model=model, rulepack=rulepack))
+                               else Checker(model=model, rulepack=rulepack),
+                               max_upload=max_upload)
         if warm_up:
             service.warm_up()
         app.state.service = service
@@ -70,11 +98,8 @@ def create_app(checker: Checker | None = None, *, model: str | Path | None = Non
 
     app.mount("/static", StaticFiles(packages=[(PACKAGE, "static")]), name="static")
 
-    body_routes = frozenset((method, route.path) for route in router.routes
-                            if isinstance(route, APIRoute) and route.body_field is not None
-                            for method in route.methods)
     # added innermost first: SecurityHeaders wraps BearerAuth wraps RequestLimits
-    app.add_middleware(RequestLimits, routes=body_routes, max_body=max_body)
+    app.add_middleware(RequestLimits, routes=body_rules(max_body, max_upload))
     if token:
         app.add_middleware(BearerAuth, token=token)
     app.add_middleware(SecurityHeaders)

@@ -7,6 +7,8 @@ parses anything. Order, outermost first: SecurityHeaders -> BearerAuth -> Reques
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,6 +17,24 @@ from .errors import SECURITY_HEADERS, error_response
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 JSON_TYPES = frozenset({"application/json"})
+
+
+@dataclass(frozen=True)
+class BodyRule:
+    """What one route accepts as a body: its media types, its size limit, and whether the
+    body must be UTF-8 (JSON) or is raw bytes (a file upload)."""
+
+    types: frozenset[str]
+    max_body: int
+    utf8: bool = True
+
+    def too_large(self) -> str:
+        mb = self.max_body / (1024 * 1024)
+        return f"request body is over the {mb:g} MB limit" if mb >= 1 and mb.is_integer() \
+            else f"request body is over the {self.max_body} byte limit"
+
+    def unsupported(self) -> str:
+        return "Content-Type must be " + " or ".join(sorted(self.types))
 
 
 class SecurityHeaders:
@@ -71,33 +91,29 @@ class BearerAuth:
 
 
 class RequestLimits:
-    """For the routes that take a body: JSON only (415), at most `max_body` bytes (413), UTF-8
-    (422). Other requests pass untouched (the router answers 404/405 without reading a body).
+    """For the routes that take a body: the route's media types only (415), at most its
+    `max_body` bytes (413), UTF-8 for JSON routes (422). Other requests pass untouched (the
+    router answers 404/405 without reading a body).
 
     Content-Length is checked first; the body is then read in full, counting the bytes as
     they stream (chunked uploads have no Content-Length), and replayed to the app.
     """
 
-    def __init__(self, app: ASGIApp, routes: frozenset[tuple[str, str]],
-                 max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, routes: Mapping[tuple[str, str], BodyRule]) -> None:
         self.app = app
-        self.routes = routes  # (method, path) pairs
-        self.max_body = max_body
-
-    def too_large(self) -> str:
-        return f"request body is over the {self.max_body // (1024 * 1024)} MB limit" \
-            if self.max_body >= 1024 * 1024 else \
-            f"request body is over the {self.max_body} byte limit"
+        self.routes = dict(routes)  # (method, path) -> rule
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["method"], scope["path"]) not in self.routes:
+        rule = self.routes.get((scope["method"], scope["path"])) \
+            if scope["type"] == "http" else None
+        if rule is None:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
         mime = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if mime not in JSON_TYPES:
-            await error_response(415, "unsupported_media_type",
-                                 "Content-Type must be application/json")(scope, receive, send)
+        if mime not in rule.types:
+            await error_response(415, "unsupported_media_type", rule.unsupported())(
+                scope, receive, send)
             return
         length = headers.get("content-length")
         if length is not None:
@@ -105,8 +121,8 @@ class RequestLimits:
                 await error_response(400, "bad_request", "invalid Content-Length")(
                     scope, receive, send)
                 return
-            if int(length) > self.max_body:
-                await error_response(413, "payload_too_large", self.too_large())(
+            if int(length) > rule.max_body:
+                await error_response(413, "payload_too_large", rule.too_large())(
                     scope, receive, send)
                 return
         body = bytearray()
@@ -117,16 +133,17 @@ class RequestLimits:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_body:
-                await error_response(413, "payload_too_large", self.too_large())(
+            if len(body) > rule.max_body:
+                await error_response(413, "payload_too_large", rule.too_large())(
                     scope, receive, send)
                 return
-        try:
-            bytes(body).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            await error_response(422, "invalid_json", "malformed JSON body: not valid UTF-8 "
-                                 f"at byte {exc.start}")(scope, receive, send)
-            return
+        if rule.utf8:
+            try:
+                bytes(body).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                await error_response(422, "invalid_json", "malformed JSON body: not valid "
+                                     f"UTF-8 at byte {exc.start}")(scope, receive, send)
+                return
         replayed = False
 
         async def replay() -> Message:

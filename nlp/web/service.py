@@ -4,6 +4,9 @@ A spaCy pipeline is not documented as thread-safe, so every `Checker.check` call
 single-thread executor: requests queue for the one pipeline instead of racing on it, and the
 event loop stays free to read bodies and answer health checks meanwhile. A bounded queue turns
 overload into a quick 503 instead of unbounded memory.
+
+Uploaded files are read (`nlp.readers.read_bytes`, pure functions of the bytes) in a small
+pool of their own, so a slow PDF never holds up a check; its queue is bounded the same way.
 """
 
 from __future__ import annotations
@@ -11,23 +14,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import PurePosixPath
 from typing import Any
 
 from ..check import Checker, InputError
+from ..readers import MAX_RAW_BYTES, Document, ReaderError, read_bytes, supported_suffixes
 from ..schemas import CheckResult
 from .errors import ApiError
 
 log = logging.getLogger("opcheck.web")
 
 MAX_PENDING = 64
+MAX_UPLOAD_BYTES = MAX_RAW_BYTES  # an uploaded file: the readers' raw-file limit
+READ_WORKERS = 2
+MAX_PENDING_READS = 8
 
 
 class CheckService:
-    def __init__(self, checker: Checker, max_pending: int = MAX_PENDING) -> None:
+    def __init__(self, checker: Checker, max_pending: int = MAX_PENDING,
+                 max_upload: int = MAX_UPLOAD_BYTES) -> None:
         self.checker = checker
         self.max_pending = max_pending
+        self.max_upload = max_upload
         self._pending = 0
+        self._pending_reads = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opcheck-nlp")
+        self._readers = ThreadPoolExecutor(max_workers=READ_WORKERS,
+                                           thread_name_prefix="opcheck-read")
 
     def _check(self, text: str, primary: str | None) -> CheckResult:
         limit = getattr(self.checker.nlp, "max_length", None)
@@ -55,6 +68,36 @@ class CheckService:
         finally:
             self._pending -= 1
 
+    def _read(self, name: str, raw: bytes) -> tuple[list[Document], list[ReaderError]]:
+        items = list(read_bytes(name, raw, self.max_upload, yield_errors=True))
+        return ([i for i in items if isinstance(i, Document)],
+                [i for i in items if isinstance(i, ReaderError)])
+
+    async def extract(self, filename: str, raw: bytes
+                      ) -> tuple[list[Document], list[ReaderError]]:
+        """The reports in an uploaded file, and the errors of its unreadable parts."""
+        name = upload_name(filename)
+        suffix = PurePosixPath(name).suffix.lower()
+        if suffix not in supported_suffixes():
+            raise ApiError(422, "unsupported_file_type",
+                           f"unsupported file type {suffix or '(none)'!r}; supported: "
+                           + ", ".join(supported_suffixes()))
+        if self._pending_reads >= MAX_PENDING_READS:
+            raise ApiError(503, "unavailable", "the file reader is busy; retry shortly",
+                           {"Retry-After": "1"})
+        self._pending_reads += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._readers, self._read, name, raw)
+        except ReaderError as exc:
+            raise ApiError(422, "unreadable_file", str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - log the type only
+            log.error("reading an upload failed: %s", type(exc).__name__)
+            raise ApiError(500, "internal_error", "internal error while reading the file") \
+                from None
+        finally:
+            self._pending_reads -= 1
+
     def warm_up(self) -> None:
         """One tiny check, so the first real request does not pay for lazy initialisation."""
         self._pool.submit(self.checker.check, "Left femur: one plate.").result()
@@ -78,3 +121,11 @@ class CheckService:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._readers.shutdown(wait=True, cancel_futures=True)
+
+
+def upload_name(filename: str) -> str:
+    """An uploaded file's own name: no directories (either separator), no control characters;
+    it only picks the reader and names the file in messages."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable()).strip() or "upload"

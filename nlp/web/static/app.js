@@ -1,14 +1,18 @@
 // opcheck CDI workbench. Talks only to this server's /api/v1. Note text lives in the page's
 // memory and the request body only: never in localStorage/sessionStorage, cookies or the URL,
-// and it is put into the page with textContent (never innerHTML).
+// and it is put into the page with textContent (never innerHTML). A .txt file is read here
+// (FileReader); any other report file (.docx, .pdf, .rtf, .hl7, FHIR .json) is sent to
+// /api/v1/extract, which reads it with the server's reader registry.
 "use strict";
 
 (() => {
   const MAX_BYTES = 2 * 1024 * 1024;
+  const MAX_UPLOAD_BYTES = 20 * 1024 * 1024; // the server's raw-file limit for /api/v1/extract
+  const PLAIN_TEXT = /\.(txt|text)$/i;
   const $ = (id) => document.getElementById(id);
   const el = {
     form: $("check-form"), note: $("note"), file: $("file"), primary: $("primary"),
-    tokenField: $("token-field"), token: $("token"), button: $("check"), status: $("status"),
+    docField: $("doc-field"), doc: $("doc"), tokenField: $("token-field"), token: $("token"), button: $("check"), status: $("status"),
     banner: $("banner"), noteView: $("note-view"), checklist: $("checklist"),
     suggested: $("suggested"), procedure: $("procedure"), graft: $("graft"),
     deviceRows: $("device-rows"), reasons: $("reasons"), query: $("query"), copy: $("copy"),
@@ -16,6 +20,7 @@
   };
   const meta = { addon: "27358", preamble: "Clarification requested for the operative report:" };
   let token = ""; // in memory only
+  let documents = []; // the reports read from the last uploaded file, in memory only
 
   const BANNERS = {
     supported: "SUPPORTED: the documentation supports add-on code {addon}",
@@ -24,8 +29,8 @@
   };
 
   // ---------------------------------------------------------------- API
-  function headers() {
-    const h = { "Content-Type": "application/json", Accept: "application/json" };
+  function headers(contentType) {
+    const h = { "Content-Type": contentType || "application/json", Accept: "application/json" };
     if (token) h.Authorization = "Bearer " + token;
     return h;
   }
@@ -36,6 +41,18 @@
       init.method = "POST";
       init.body = JSON.stringify(body);
     }
+    return send(path, init);
+  }
+
+  // The raw file as the body: the server picks the reader by the name's suffix.
+  function extract(file) {
+    return send("/api/v1/extract?filename=" + encodeURIComponent(file.name), {
+      method: "POST", body: file, headers: headers("application/octet-stream"),
+      cache: "no-store", credentials: "omit",
+    });
+  }
+
+  async function send(path, init) {
     const response = await fetch(path, init);
     let data = null;
     try {
@@ -372,22 +389,75 @@
     }
   });
 
-  el.file.addEventListener("change", () => {
-    const file = el.file.files && el.file.files[0];
-    if (!file) return;
+  function showDocuments(list) {
+    documents = list;
+    const options = document.createDocumentFragment();
+    list.forEach((d, i) => {
+      const o = document.createElement("option");
+      o.value = String(i);
+      o.textContent = d.id || "report " + (i + 1);
+      options.appendChild(o);
+    });
+    el.doc.replaceChildren(options);
+    el.docField.hidden = list.length < 2;
+    if (list.length) el.note.value = list[0].text;
+  }
+
+  function readPlainText(file) {
     if (file.size > MAX_BYTES) {
       say("That file is over the 2 MB limit.", "error");
-      el.file.value = "";
       return;
     }
     const reader = new FileReader();
     reader.onload = () => {
+      showDocuments([]);
       el.note.value = String(reader.result);
-      el.file.value = "";
       say("File loaded: press Check.", "ok");
     };
     reader.onerror = () => say("The file could not be read.", "error");
     reader.readAsText(file);
+  }
+
+  async function readOnServer(file) {
+    if (file.size > MAX_UPLOAD_BYTES) {
+      say("That file is over the 20 MB limit.", "error");
+      return;
+    }
+    token = el.token.value.trim();
+    el.file.disabled = true;
+    say("Reading " + file.name + "\u2026");
+    try {
+      const data = await extract(file);
+      showDocuments(data.documents);
+      const n = data.documents.length;
+      let message = n > 1 ? n + " reports read: pick one, then press Check." : "File loaded: press Check.";
+      if (data.errors.length) {
+        message += " " + data.errors.length + " part(s) unreadable: " +
+          data.errors.map((e) => e.message).join("; ");
+      }
+      say(message, data.errors.length ? "error" : "ok");
+    } catch (e) {
+      say(e.message || "The file could not be read.", "error");
+      if (e.status === 401) el.token.focus();
+    } finally {
+      el.file.disabled = false;
+    }
+  }
+
+  el.file.addEventListener("change", () => {
+    const file = el.file.files && el.file.files[0];
+    if (!file) return;
+    el.file.value = "";
+    if (PLAIN_TEXT.test(file.name)) readPlainText(file);
+    else readOnServer(file);
+  });
+
+  el.doc.addEventListener("change", () => {
+    const d = documents[Number(el.doc.value)];
+    if (d) {
+      el.note.value = d.text;
+      say("Report " + (d.id || "") + " loaded: press Check.", "ok");
+    }
   });
 
   el.token.addEventListener("change", () => {
