@@ -13,7 +13,7 @@ MODEL_SRC := $(wildcard nlp/rules/*) nlp/pipeline.cfg $(wildcard nlp/components/
              $(wildcard corpus/*.jsonl) $(wildcard corpus/mentions/*.jsonl)
 SAMPLES   := $(wildcard samples/*.txt)
 
-.PHONY: all install model demo test lint bench browser clean distclean
+.PHONY: all install model demo test lint bench bench-serve bench-audit browser clean distclean
 
 all: test
 
@@ -60,6 +60,12 @@ browser:
 
 bench: install model
 	$(BIN)/python bench/bench_check.py
+
+bench-serve: install model
+	$(BIN)/python bench/bench_serve.py
+
+bench-audit: install model   # N=20000 for the acceptance figures (takes a few minutes)
+	$(BIN)/python bench/bench_audit.py --n $${N:-4000}
 
 clean:
 	rm -rf $(MODEL_DIR) $(MODEL_DIR).tmp .pytest_cache .ruff_cache build
