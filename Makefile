@@ -65,7 +65,7 @@ bench-serve: install model
 	$(BIN)/python bench/bench_serve.py
 
 bench-audit: install model   # N=20000 for the acceptance figures (takes a few minutes)
-	$(BIN)/python bench/bench_audit.py --n $${N:-4000}
+	$(BIN)/python bench/bench_audit.py --n $(or $(N),4000)
 
 clean:
 	rm -rf $(MODEL_DIR) $(MODEL_DIR).tmp .pytest_cache .ruff_cache build
