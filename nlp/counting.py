@@ -55,6 +55,7 @@ class CountReader:
         self.ellipsis = set(words["ellipsis_followers"])
         self.bilateral = set(words["bilateral_words"])
         self.level = re.compile(words["spine_level_regex"])
+        self._others: frozenset[int] = frozenset()
 
     def value(self, toks: Tokens, i: int) -> int | None:
         """Integer value of token i if it is a count word or a small integer numeral."""
@@ -101,6 +102,7 @@ class CountReader:
         mentions, where a right-hand quantity stops belonging to this one.
         """
         res = CountResult()
+        self._others = others  # another device's words end a count phrase ("1 DHS, 4 screws")
         s0 = toks.sent_start[start]
         s1 = toks.sent_end[start]
         # a quantity after the device belongs to it only up to the next ';' or device
@@ -213,6 +215,7 @@ class CountReader:
             k = j - 1
             steps = 0
             while k >= s0 and steps < 2 and not toks.lower[k].endswith("ly") \
+                    and k not in self._others \
                     and toks.lower[k] not in ("hole", "holes", "screw", "screws", "plate", "pin"):
                 v = self.value(toks, k)
                 if v is not None and not self.is_size(toks, k):

@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 
 # Sentence end: . ! ? followed by space(s) and an upper-case letter, digit, bullet or quote.
-_SENT_END = re.compile(r"(?<=[.!?])[)\"']?\s+(?=[A-Z0-9•\-\*\(\"'])")
+_SENT_END = re.compile(r"(?<=[.!?])(?<!\.\.)[)\"']?\s+(?=[A-Z0-9•\-\*\(\"'])")
 _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e\.g|i\.e|etc|"
                      r"Inc|Co|"
                      r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")

@@ -86,6 +86,8 @@ class SideFilter:
             return True
         prev = toks.lower[s[0] - 1] if s[0] > 0 else ""
         nxt = toks.lower[s[1]] if s[1] < len(toks.lower) else ""
+        if nxt == "-" and s[1] + 1 < len(toks.lower):
+            nxt = toks.lower[s[1] + 1]  # "right-angle retractor", "left-sided"
         if prev in self.prev:
             return False
         if nxt in self.next:
