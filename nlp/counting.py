@@ -108,9 +108,15 @@ class CountReader:
         # a quantity after the device belongs to it only up to the next ';' or device
         s1 = next((j for j in range(end, s1) if toks.lower[j] == ";" or j in others), s1)
         if log:
+            # a summary row restates the log: "Implant totals: 1 DHS, 4 cortical screws"
+            line = start
+            while line > 0 and not toks.line_start[line]:
+                line -= 1
+            summary = any(w in ("total", "totals") for w in toks.lower[line:s1])
             self._right(toks, end, s1, res)  # an explicit "Qty 1", "x2", "(3)", "| 4 |"
             if res.count is not None:
                 self._multiply(toks, start, end, s0, s1, plural, res)
+                res.total = res.total or summary
                 return res
         found = self._left(toks, start, s0, plural, res)
         if log and not res.evidence and not res.definite:
@@ -120,7 +126,10 @@ class CountReader:
             self._log_quantity(toks, end, s1, res)
             if res.count is not None:
                 self._multiply(toks, start, end, s0, s1, plural, res)
+                res.total = res.total or summary
                 return res
+        if log and res.count is not None:
+            res.total = res.total or summary
         if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
             res.total = res.count is not None
         if not found and not log:  # (a log row's right side was read above)
@@ -296,7 +305,9 @@ class CountReader:
             res.evidence.append(toks.span(j, j + 1))
 
     def _ellipsis(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
-        """"three screws proximally and four distally" -> 7."""
+        """"three screws proximally and four distally" -> 7; but "five screws, three above and
+        two below" is 5: parts that add up to the count are a breakdown of it."""
+        parts: list[tuple[int, int]] = []
         j = end
         while j < s1 - 1:
             w = toks.lower[j]
@@ -306,13 +317,17 @@ class CountReader:
                 if v is not None and not self.is_size(toks, k) and k + 1 < s1 \
                         and toks.lower[k + 1] in self.ellipsis \
                         and "each" not in toks.lower[k + 1:k + 4]:
-                    res.count = (res.count or 0) + v
-                    res.evidence.append(toks.span(k, k + 1))
+                    parts.append((k, v))
                     j = k + 1
                     continue
             if w in ("was", "were", ".", ";") and j > end + 6:
                 break
             j += 1
+        if len(parts) >= 2 and sum(v for _, v in parts) == res.count:
+            return
+        for k, v in parts:
+            res.count = (res.count or 0) + v
+            res.evidence.append(toks.span(k, k + 1))
 
     def _multiply(self, toks: Tokens, start: int, end: int, s0: int, s1: int, plural: bool,
                   res: CountResult) -> None:

@@ -208,6 +208,10 @@ def _count(group: list[dict[str, Any]], old_hardware: bool = False
     title = [m for m in group if m["section"] == TITLE]
     if log:
         entries = [m for m in log if not m["definite"]]
+        summary = [m for m in entries if m["total"] and m["count"] is not None]
+        if summary:  # a totals row restates the rows above it
+            return sum(m["count"] for m in summary), [e for m in summary
+                                                       for e in m["count_evidence"]]
         if any(m["count"] is None and m["plural"] for m in entries):
             return None, []  # "distal locking screws, 5.0 mm": the log gives no number
         # a bare singular counts one per log row; on a checklist line ("[x] plate [x] screws")
