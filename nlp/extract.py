@@ -335,7 +335,8 @@ def facts_from_doc(doc: Doc) -> Facts:
 
     generic_applied = [tuple(g["span"]) for g in generic
                        if g["status"] == "applied" and g["section"] not in
-                       ("diagnosis", "indications", "plan", "findings")]
+                       ("diagnosis", "indications", "plan", "findings")
+                       and (g["section"] == TITLE or g.get("stated_done", True))]
     return Facts(
         text_length=(doc[-1].idx + len(doc[-1].text_with_ws)) if len(doc) else 0,
         devices=devices,

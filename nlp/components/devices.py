@@ -53,6 +53,7 @@ class DeviceMentions(WordLists):
         self.skin_words = set(words["skin_closure_words"])
         self.guide_preps = set(words["guide_prepositions"])
         self.staple_context = set(words["bone_staple_context"])
+        self.placement_verbs = set(words["placement_verbs"])
         self.removal_heads = {w.lower() for w in words["removal_heads"]}
         self.new_procedure = set(words["new_procedure_words"])
         self.default_status: dict[str, str] = dict(words["default_status"])
@@ -112,6 +113,9 @@ class DeviceMentions(WordLists):
                 "sent": toks.sent_start[start],
             }
             if label == "GENERIC":
+                s0, s1 = toks.sent_start[start], toks.sent_end[start]
+                mention["stated_done"] = any(w in self.placement_verbs
+                                             for w in toks.lower[s0:s1])
                 generic.append(mention)
                 continue
             word = toks.lower[end - 1]
