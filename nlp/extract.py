@@ -61,13 +61,20 @@ def _references_to_old_hardware(mentions: list[dict[str, Any]]) -> None:
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in mentions:
         by_type[m["type"]].append(m)
+    any_old = [m for m in mentions if m["status"] in ("historical", "removed")]
     for ms in by_type.values():
         applied = [m for m in ms if m["status"] == "applied"]
         old = [m for m in ms if m["status"] in ("historical", "removed")]
-        if old and applied and all(m["definite"] for m in applied):
+        if not applied or not all(m["definite"] for m in applied):
+            continue
+        if old:
             for m in applied:
                 m["status"] = old[-1]["status"] if old[-1]["start"] < m["start"] \
                     else old[0]["status"]
+        elif any_old and not any(m.get("stated_done") for m in applied):
+            # "it and its screws were intact": parts of the old construct, never placed here
+            for m in applied:
+                m["status"] = "historical"
 
 
 def _drop_side_plates(mentions: list[dict[str, Any]]) -> None:

@@ -127,6 +127,8 @@ class DeviceMentions(WordLists):
             other_type = type_at.get(end) not in (None, kid)
             process = nxt in self.process or other_type or word.endswith("ing") \
                 or word in ("plated",)
+            s0, s1 = toks.sent_start[start], toks.sent_end[start]
+            mention["stated_done"] = any(w in self.placement_verbs for w in toks.lower[s0:s1])
             mention["article"], mention["another"] = False, False
             mention["indeterminate"] = False
             if process:
