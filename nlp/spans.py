@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy
-from spacy.attrs import IDX, LENGTH, LOWER, SENT_START
+from spacy.attrs import IDX, LENGTH, LOWER, ORTH, SENT_START, SPACY
 from spacy.tokens import Doc
 
 from . import extensions  # noqa: F401  (Doc._.opnote_text)
@@ -29,17 +29,47 @@ def doc_text(doc: Doc) -> str:
     """doc.text, computed once per Doc: spaCy rebuilds it from Token objects on every call."""
     text = doc._.opnote_text
     if text is None:
-        text = doc.text
+        # from the ORTH/SPACY arrays: no Token object is created (doc.text makes one per word)
+        strings = doc.vocab.strings
+        arr = doc.to_array([ORTH, SPACY]).tolist()
+        text = "".join(strings[o] + " " if sp else strings[o] for o, sp in arr)
         doc._.opnote_text = text
     return text
 
 
 def token_view(doc: Doc, text: str | None = None) -> Tokens:
-    """Lower-cased tokens, offsets and sentence bounds of a Doc, read in bulk.
+    """Lower-cased tokens, offsets and sentence bounds of a Doc, read in bulk, once per Doc.
 
     Reads attribute arrays instead of Token objects: creating a Token per word costs more
-    than the rest of a component.
+    than the rest of a component. The view is kept in `doc.user_hooks`, which spaCy never
+    serialises, so several components share it and nothing extra travels between processes.
     """
+    cached = doc.user_hooks.get("opnote_tokens")
+    if cached is not None and len(cached.lower) == len(doc):
+        return cached
+    toks = _token_view(doc, text)
+    doc.user_hooks["opnote_tokens"] = toks
+    return toks
+
+
+def trigger_index(doc: Doc, context_key: str, punctuation: dict[str, str]) -> Any:
+    """The ConText triggers of a Doc (span-ruler matches, plus punctuation terminators read
+    from the tokens), indexed once per Doc."""
+    from .context import Trigger, TriggerIndex
+
+    cached = doc.user_hooks.get(("opnote_triggers", context_key))
+    if cached is None:
+        triggers = [Trigger(s.start, s.end, s.label_, *direction(s.id_))
+                    for s in doc.spans.get(context_key, [])]
+        toks = token_view(doc)
+        triggers += [Trigger(i, i + 1, "TERMINATE", punctuation[w], 0)
+                     for i, w in enumerate(toks.lower) if w in punctuation]
+        cached = TriggerIndex(triggers)
+        doc.user_hooks[("opnote_triggers", context_key)] = cached
+    return cached
+
+
+def _token_view(doc: Doc, text: str | None = None) -> Tokens:
     n = len(doc)
     if n == 0:
         return Tokens([], [], [], [], [], [])

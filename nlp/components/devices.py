@@ -13,7 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import extensions  # noqa: F401
-from ..context import Trigger, TriggerIndex
+from ..context import TriggerIndex
 from ..counting import CountReader, Tokens
 from ..resources import read_yaml
 from ..segment import section_at, table_quantities
@@ -21,10 +21,10 @@ from ..spans import (
     SideFilter,
     WordLists,
     by_sentence,
-    direction,
     doc_text,
     longest_first,
     token_view,
+    trigger_index,
 )
 
 CATEGORY_STATUS = {
@@ -54,6 +54,7 @@ class DeviceMentions(WordLists):
         self.guide_preps = set(words["guide_prepositions"])
         self.staple_context = set(words["bone_staple_context"])
         self.placement_verbs = set(words["placement_verbs"])
+        self.punctuation: dict[str, str] = dict(words["punctuation_terminators"])
         self.removal_heads = {w.lower() for w in words["removal_heads"]}
         self.new_procedure = set(words["new_procedure_words"])
         self.default_status: dict[str, str] = dict(words["default_status"])
@@ -71,9 +72,7 @@ class DeviceMentions(WordLists):
         bones = [s for s in bone_family if s[2] == "BONE"]
         regions = [s for s in raw if s[2] == "REGION"]
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
-        triggers = [Trigger(s.start, s.end, s.label_, *direction(s.id_))
-                    for s in doc.spans.get(self.context_key, [])]
-        index = TriggerIndex(triggers)
+        index = trigger_index(doc, self.context_key, self.punctuation)
         bones_by, regions_by, sides_by = (by_sentence(toks, spans)
                                           for spans in (bones, regions, sides))
 

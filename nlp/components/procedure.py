@@ -12,11 +12,17 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import extensions  # noqa: F401
-from ..context import Trigger, TriggerIndex
 from ..counting import Tokens
 from ..resources import read_yaml
 from ..segment import section_at
-from ..spans import SideFilter, WordLists, direction, doc_text, longest_first, token_view
+from ..spans import (
+    SideFilter,
+    WordLists,
+    doc_text,
+    longest_first,
+    token_view,
+    trigger_index,
+)
 
 NOT_NEGATED = {"applied", "historical", "removed", "provisional"}
 GRAFT_ORDER = ("autograft", "allograft", "synthetic")
@@ -33,6 +39,7 @@ class ReportFacts(WordLists):
         self.is_side = SideFilter(words)
         self.default_status: dict[str, str] = dict(words["default_status"])
         self.title_sections = set(words["title_sections"])
+        self.punctuation: dict[str, str] = dict(words["punctuation_terminators"])
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -45,8 +52,7 @@ class ReportFacts(WordLists):
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
         lesions = longest_first([s for s in raw if s[2] in ("LESION", "PROC")])
         grafts = longest_first([s for s in raw if s[2] == "GRAFT"])
-        index = TriggerIndex([Trigger(s.start, s.end, s.label_, *direction(s.id_))
-                              for s in doc.spans.get(self.context_key, [])])
+        index = trigger_index(doc, self.context_key, self.punctuation)
 
         def where(s: tuple[int, int, str, str]) -> str:
             return section_at(sections, toks.idx[s[0]])[3]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 import numpy
-from spacy.attrs import SENT_START
+from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -20,7 +20,7 @@ class OpnoteSentences:
     def __call__(self, doc: Doc) -> Doc:
         if len(doc) == 0:
             return doc
-        idx = [t.idx for t in doc]
+        idx = doc.to_array(IDX).tolist()
         flags = numpy.full((len(doc), 1), -1, dtype="int64").astype("uint64")
         for char in sentence_starts(doc_text(doc)):
             i = bisect_left(idx, char)
