@@ -16,7 +16,7 @@ from .schemas import Device, Facts, Site
 TITLE = "procedure"
 LOG = "implants"
 NOT_BODY = {"procedure", "implants", "diagnosis", "indications", "plan", "explants"}
-SPECIFIC = ("femoral neck", "intertrochanteric", "subtrochanteric", "supracondylar", "condylar")
+SPECIFIC = ("femoral neck", "intertrochanteric", "subtrochanteric", "supracondylar")
 MIDLINE = {"vertebra", "sacrum"}
 # Types usually placed one per bone: repeated "a plate" mentions are one device.
 SINGLE_UNIT = {"plate", "nail", "blade_plate", "sliding_hip_screw", "rod"}
