@@ -6,12 +6,14 @@ the implant log is authoritative for counts, then the narrative, then the proced
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
 from spacy.tokens import Doc
 
 from .schemas import Device, Facts, Site
+from .spans import doc_text
 
 TITLE = "procedure"
 LOG = "implants"
@@ -196,6 +198,27 @@ def _fallback_region(bone: str, anchors: dict[str, Any]) -> tuple[str | None, li
     return None, None
 
 
+SPINE_REGIONS = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral",
+                 "CT": "cervicothoracic", "TL": "thoracolumbar", "LS": "lumbosacral"}
+
+
+def _spine_region(group: list[dict[str, Any]], anchors: dict[str, Any], text: str
+                  ) -> tuple[str | None, list[int] | None]:
+    """Region of spinal hardware from the levels named with it: C3-C6 is cervical, T11-L2
+    thoracolumbar, L4-S1 lumbosacral; levels in the device's sentences, else anywhere."""
+    levels = [b for b in anchors.get("bones", []) if b[0] == "vertebra"
+              and re.fullmatch(r"[CTLS]\d{1,2}", text[b[5]:b[6]].strip().upper())]
+    sents = {m["sent"] for m in group}
+    chosen = [b for b in levels if b[1] in sents] or levels
+    if not chosen:
+        return None, None
+    letters = "".join(sorted({text[b[5]].upper() for b in chosen}, key="CTLS".index))
+    if len(letters) > 2:
+        letters = letters[0] + letters[-1]
+    region = SPINE_REGIONS.get(letters)
+    return region, ([chosen[0][5], chosen[0][6]] if region else None)
+
+
 def _fallback_side(bone: str, anchors: dict[str, Any]) -> str | None:
     for wanted in ("procedure", "diagnosis", None):
         for b in anchors.get("bones", []):
@@ -317,6 +340,8 @@ def facts_from_doc(doc: Doc) -> Facts:
         regions = [(m["region"], m["region_span"]) for m in group if m["region"]]
         region, region_span = (min(regions, key=lambda r: _region_rank(r[0]))
                                if regions else (None, None))
+        if region is None and bone == "vertebra":
+            region, region_span = _spine_region(group, anchors, doc_text(doc))
         if region is None and bone is not None and status == "applied":
             region, region_span = _fallback_region(bone, anchors)
         side = next((m["side"] for m in group if m["side"]), None)
