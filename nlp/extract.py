@@ -299,7 +299,7 @@ def _without_breakdowns(mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         group.sort(key=lambda m: m["start"])
         for i, head in enumerate(group[:-1]):
             parts = group[i + 1:]
-            if sum(p["count"] for p in parts) == head["count"]:
+            if len(parts) >= 2 and sum(p["count"] for p in parts) == head["count"]:
                 out = [m for m in out if not any(m is p for p in parts)]
                 break
     return out

@@ -62,3 +62,35 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
             "| Locking screw 5.0 mm | 212.230 | 7741A | 5 |\n")
     found = applied(checker, text)
     assert found == {("plate", "femur"): 1, ("screw", "femur"): 5}
+
+
+@pytest.mark.parametrize(("text", "device", "count"), [
+    ("The plate was fixed to the femur with five screws, three above and two below the "
+     "window.", "screw", 5),
+    ("Cannulated screws, 2 per side, were placed into both femoral necks.", "screw", 4),
+    ("Trois vis canulées (three cannulated screws) were placed in the femoral neck.",
+     "screw", 3),
+    ("A 6.5, 60 mm cancellous screw and a 4.5 mm cortical screw were placed in the femur.",
+     "screw", 2),
+])
+def test_more_count_forms(checker: Checker, text: str, device: str, count: int) -> None:
+    found = {k[0]: v for k, v in applied(checker, text).items()}
+    assert found[device] == count
+
+
+def test_log_rows_with_dot_leaders_and_a_totals_row(checker: Checker) -> None:
+    text = ("Procedure: curettage of the right intertrochanteric femur, dynamic hip screw.\n\n"
+            "Implants:\n - DHS 135 deg, lag 90 mm ............ 1\n"
+            " - 4.5 mm cortical screws ................... 4\n\n"
+            "Course: the DHS was placed in the right intertrochanteric femur.\n\n"
+            "Implant totals: 1 DHS, 4 cortical screws.\n")
+    found = {k[0]: v for k, v in applied(checker, text).items()}
+    assert found["sliding_hip_screw"] == 1
+    assert found["screw"] == 4
+
+
+def test_spinal_hardware_region_from_levels(checker: Checker) -> None:
+    doc = checker.nlp("Pedicle screws were placed bilaterally at L4, L5 and S1 and two rods "
+                      "were secured.")
+    regions = {d.type: d.site.region for d in facts_from_doc(doc).devices}
+    assert regions["screw"] == "lumbosacral"

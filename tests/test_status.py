@@ -75,3 +75,19 @@ def test_pseudo_trigger_shadows_negation() -> None:
         Trigger(0, 3, "PSEUDO", "forward", 1),
     ])
     assert status_of(3, 4, 0, 6, mods, terms) is None
+
+
+@pytest.mark.parametrize(("text", "device"), [
+    ("Implants: [x] plate  [ ] nail  [ ] wires; plate applied to the left distal femur.", "nail"),
+    ("A sliding hip screw construct was templated for the left femoral neck and made "
+     "available.", "sliding_hip_screw"),
+    ("He had it fixed elsewhere with a long lateral plate on the left femur.", "plate"),
+])
+def test_not_applied_in_this_operation(checker: Checker, text: str, device: str) -> None:
+    assert "applied" not in statuses(checker, text).get(device, set())
+
+
+def test_right_angle_retractor_is_not_a_side(checker: Checker) -> None:
+    doc = checker.nlp("A right-angle retractor was placed. The femoral cyst was curetted and "
+                      "a plate applied to the femur with six screws.")
+    assert facts_from_doc(doc).laterality is None
