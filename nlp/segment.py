@@ -138,12 +138,13 @@ _QTY_HEADERS = {"qty", "quantity", "count", "no.", "#", "units", "qty used", "nu
                 "qty.", "quantity used", "used"}
 
 
-def table_quantities(text: str) -> dict[int, tuple[int, int, int]]:
+def table_quantities(text: str) -> dict[int, tuple[int | None, int, int]]:
     """Quantity cells of implant-log tables (pipe- or tab-separated with a Qty header).
 
-    Returns {line_start_char: (quantity, cell_start, cell_end)} for every data row.
+    Returns {line_start_char: (quantity, cell_start, cell_end)} for every data row; the
+    quantity is None when the cell holds words ("see count sheet").
     """
-    out: dict[int, tuple[int, int, int]] = {}
+    out: dict[int, tuple[int | None, int, int]] = {}
     if "|" not in text and "\t" not in text:
         return out
     column: int | None = None
@@ -161,9 +162,13 @@ def table_quantities(text: str) -> dict[int, tuple[int, int, int]]:
                 column, sep = qty[0], line_sep
             elif column is not None and line_sep == sep and column < len(cells):
                 cell = cells[column].strip()
+                offset = pos + sum(len(c) + 1 for c in cells[:column])
                 if cell.isdigit() and 0 < int(cell) <= 60:
-                    offset = pos + sum(len(c) + 1 for c in cells[:column])
                     cstart = offset + cells[column].index(cell)
                     out[pos] = (int(cell), cstart, cstart + len(cell))
+                elif cell and not cell.replace("-", "").strip() == "":
+                    # "see count sheet", "various": the log row gives no number
+                    cstart = offset + cells[column].index(cell)
+                    out[pos] = (None, cstart, cstart + len(cell))
         pos += len(line) + 1
     return out

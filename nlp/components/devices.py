@@ -69,7 +69,9 @@ class DeviceMentions(WordLists):
         raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
         device_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "device"])
         bone_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "bone"])
-        bones = [s for s in bone_family if s[2] == "BONE"]
+        named = [s for s in device_family if s[2] == "DEVICE"]
+        bones = [s for s in bone_family if s[2] == "BONE" and not any(
+            d[0] <= s[0] and s[1] <= d[1] for d in named)]  # "hip" in "dynamic hip screw"
         regions = [s for s in raw if s[2] == "REGION"]
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
         index = trigger_index(doc, self.context_key, self.punctuation)
@@ -149,6 +151,9 @@ class DeviceMentions(WordLists):
                 if row is not None:
                     count, count_ev, definite = row[0], [[row[1], row[2]]], False
                     mention["section"] = "implants"  # a row of an implant table
+                    if row[0] is None:  # "see count sheet": no number
+                        count_ev = []
+                        mention["indeterminate"] = True
             sent = toks.sent_start[start]
             bone = self._nearest(toks, start, end, bones_by.get(sent, []))
             region = self._region(toks, bone, start, end, regions_by.get(sent, []))
@@ -276,6 +281,9 @@ class DeviceMentions(WordLists):
         if section == "procedure" and self._removal_title(toks, start):
             s0 = toks.sent_start[start]
             return "removed", (s0, s0 + 1)
+        if section == "findings" and not any(
+                w in self.placement_verbs for w in toks.lower[s0:s1]):
+            return "historical", None  # what was found: hardware already there
         return self.default_status.get(section, "applied"), None
 
     @staticmethod

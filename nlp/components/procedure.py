@@ -47,7 +47,9 @@ class ReportFacts(WordLists):
         sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
         raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
         bone_family = longest_first([s for s in raw if s[2] in ("BONE", "NONBONE")])
-        bones = [s for s in bone_family if s[2] == "BONE"]
+        named = [s for s in raw if s[2] == "DEVICE"]
+        bones = [s for s in bone_family if s[2] == "BONE" and not any(
+            d[0] <= s[0] and s[1] <= d[1] for d in named)]  # "hip" in "dynamic hip screw"
         regions = [s for s in raw if s[2] == "REGION"]
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
         lesions = longest_first([s for s in raw if s[2] in ("LESION", "PROC")])
