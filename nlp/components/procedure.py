@@ -106,7 +106,11 @@ class ReportFacts(WordLists):
         removed_in_title = [d["span"] for d in devices + generic
                             if d["section"] == "procedure" and d["status"] == "removed"]
         evidence: list[list[int]] = []
-        if femoral_lesions and excisions and not malignant:
+        # a joint replacement named in the title, with no curettage or excision named there,
+        # is the operation even when the lesion it treats is benign (head resected for a THA)
+        replaced = any(where(s) == "procedure" for s in procs.get("arthroplasty", [])) and \
+            not any(where(s) == "procedure" for s in excisions)
+        if femoral_lesions and excisions and not malignant and not replaced:
             kind = "femur_lesion_excision"
             evidence = [list(span_of(femoral_lesions[0][0], femoral_lesions[0][1])),
                         list(span_of(excisions[0][0], excisions[0][1]))]
