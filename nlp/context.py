@@ -31,16 +31,17 @@ def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
 
 def prepare(triggers: list[Trigger]) -> tuple[list[Trigger], list[Trigger]]:
     """Split raw matches into modifier triggers and terminators, dropping shadowed ones."""
-    pseudo = [t for t in triggers if t.category == "PSEUDO"]
+    pseudo_tokens = {i for t in triggers if t.category == "PSEUDO" for i in range(t.start, t.end)}
     terms = [t for t in triggers if t.category == "TERMINATE"]
     mods = [t for t in triggers if t.category not in ("PSEUDO", "TERMINATE")
-            and not any(_overlaps(t.start, t.end, p.start, p.end) for p in pseudo)]
+            and not any(i in pseudo_tokens for i in range(t.start, t.end))]
     # A longer modifier trigger shadows a shorter one inside it ("not required" over "not").
     mods = [t for t in mods if not any(
         o is not t and o.start <= t.start and t.end <= o.end
         and (o.end - o.start) > (t.end - t.start)
-        for o in mods)]
-    terms = [t for t in terms if not any(_overlaps(t.start, t.end, m.start, m.end) for m in mods)]
+        for o in mods if o.start <= t.start < o.end)]
+    mod_tokens = {i for m in mods for i in range(m.start, m.end)}
+    terms = [t for t in terms if not any(i in mod_tokens for i in range(t.start, t.end))]
     return mods, terms
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ from spacy.tokens import Doc
 
 from . import extensions  # noqa: F401  (Doc._.opnote_text)
 from .counting import Tokens
+
+_FIRST_ON_LINE = re.compile(r"(?m)^[ \t]*\S")
+_NEWLINE = re.compile("\n")
 
 
 def longest_first(spans: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
@@ -88,13 +92,15 @@ def _token_view(doc: Doc, text: str | None = None) -> Tokens:
     idx = arr[:, 1].tolist()
     length = arr[:, 2].tolist()
     lower = [strings[h] for h in arr[:, 3].tolist()]
-    line_start = [False] * n
-    for i in range(n):
-        j = idx[i] - 1
-        while j >= 0 and text[j] in " \t":
-            j -= 1
-        line_start[i] = j < 0 or text[j] == "\n" or (
-            i > 0 and lower[i - 1] in ("•", "-", "*") and sent_start[i - 1] == i - 1)
+    # a token begins a line when only spaces or tabs stand before it on that line, or when it
+    # follows a bullet that begins its sentence
+    first_on_line = {m.end() - 1 for m in _FIRST_ON_LINE.finditer(text)}
+    first_on_line.update(m.end() for m in _NEWLINE.finditer(text))  # whitespace tokens
+    first_on_line.add(0)
+    line_start = [x in first_on_line for x in idx]
+    for i in range(1, n):
+        if not line_start[i] and lower[i - 1] in ("•", "-", "*") and sent_start[i - 1] == i - 1:
+            line_start[i] = True
     return Tokens(lower, idx, length, sent_start, sent_end, line_start)
 
 
