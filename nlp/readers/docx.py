@@ -79,20 +79,21 @@ def _blocks(container, lines: list[str]) -> None:
             _blocks(child, lines)
 
 
-def _rows(tbl) -> Iterator:
-    for child in tbl.iterchildren():
-        if child.tag == f"{_W}tr":
+def _children(element, tag: str) -> Iterator:
+    """Child elements with `tag`, looking through wrapper elements (sdt, customXml...)."""
+    for child in element.iterchildren():
+        if child.tag == tag:
             yield child
         elif child.tag in _WRAPPERS:
-            yield from _rows(child)
+            yield from _children(child, tag)
+
+
+def _rows(tbl) -> Iterator:
+    return _children(tbl, f"{_W}tr")
 
 
 def _cells(tr) -> Iterator:
-    for child in tr.iterchildren():
-        if child.tag == f"{_W}tc":
-            yield child
-        elif child.tag in _WRAPPERS:
-            yield from _cells(child)
+    return _children(tr, f"{_W}tc")
 
 
 def _cell(tc) -> str:
