@@ -95,6 +95,9 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
             body = text[content:end]
             lead = len(body) - len(body.lstrip())
             gap = body.find("\n\n", lead)
+            inline = _field_end(body) if category != "implants" else -1
+            if inline != -1 and (gap == -1 or inline < gap):
+                gap = inline  # "Dx: UBC of the femur" then unheaded narrative lines
             first_para = body[: gap if gap != -1 else len(body)]
             listed = all(_LIST_ITEM.match(line) for line in first_para.strip().splitlines())
             prose = len(_INLINE_SENT_END.findall(first_para)) >= 2 and not listed
@@ -107,6 +110,27 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
                 continue
         sections.append((start, content, end, category))
     return sections
+
+
+def _field_end(body: str) -> int:
+    """Where an inline field ("Dx: UBC of the femur") ends when prose lines follow it with no
+    heading of their own: after its line and any list items or lower-case continuations."""
+    if not body.strip() or body.startswith("\n") or "\n" not in body:
+        return -1
+    pos = body.index("\n")
+    while pos < len(body):
+        nxt_end = body.find("\n", pos + 1)
+        line = body[pos + 1: nxt_end if nxt_end != -1 else len(body)]
+        stripped = line.strip()
+        if not stripped:
+            return -1  # a blank line: the paragraph rule applies
+        if _LIST_ITEM.match(line) or stripped[0].islower():
+            if nxt_end == -1:
+                return -1
+            pos = nxt_end
+            continue
+        return pos
+    return -1
 
 
 def heading_category(key: str, headings: Mapping[str, str]) -> str | None:

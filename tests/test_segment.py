@@ -51,3 +51,16 @@ def test_table_quantities() -> None:
     text = "| Item | Qty |\n|---|---|\n| Screw 5.0 | 4 |\n| Plate | 1 |\nafter"
     rows = table_quantities(text)
     assert sorted(q for q, _, _ in rows.values()) == [1, 4]
+
+
+def test_inline_field_ends_where_unheaded_narrative_starts() -> None:
+    text = ("Op: Curettage and screw fixation\nDx: UBC of the femur, age 15\n"
+            "Under GA, supine. Two cannulated screws were inserted.\nWires removed.")
+    cats = [(s[3], text[s[1]:s[2]].strip()[:12]) for s in find_sections(text, HEADINGS)]
+    assert cats[:2] == [("procedure", "Curettage an"), ("diagnosis", "UBC of the f")]
+    assert cats[2][0] == "description"
+
+
+def test_field_with_list_items_keeps_them() -> None:
+    text = "PROCEDURES:\n1. Curettage of femur\n2. Plate fixation\nThe patient was supine."
+    assert [s[3] for s in find_sections(text, HEADINGS)][:1] == ["procedure"]
