@@ -56,6 +56,7 @@ class CountReader:
         self.bilateral = set(words["bilateral_words"])
         self.level = re.compile(words["spine_level_regex"])
         self._others: frozenset[int] = frozenset()
+        self._covered: frozenset[int] = frozenset()
 
     def value(self, toks: Tokens, i: int) -> int | None:
         """Integer value of token i if it is a count word or a small integer numeral."""
@@ -95,7 +96,8 @@ class CountReader:
         return False
 
     def read(self, toks: Tokens, start: int, end: int, plural: bool, log: bool = False,
-             others: frozenset[int] = frozenset()) -> CountResult:
+             others: frozenset[int] = frozenset(), covered: frozenset[int] = frozenset()
+             ) -> CountResult:
         """Count for the device mention at tokens [start, end).
 
         `log`: the mention is an implant-log row; `others`: start tokens of other device
@@ -103,6 +105,7 @@ class CountReader:
         """
         res = CountResult()
         self._others = others  # another device's words end a count phrase ("1 DHS, 4 screws")
+        self._covered = covered
         s0 = toks.sent_start[start]
         s1 = toks.sent_end[start]
         # a quantity after the device belongs to it only up to the next ';' or device
@@ -132,6 +135,9 @@ class CountReader:
             res.total = res.total or summary
         if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
             res.total = res.count is not None
+        if plural and res.count is None and toks.lower[end:end + 2] in (
+                ["(", w] for w in INDETERMINATE):
+            res.indeterminate = True  # "screws (multiple)"
         if not found and not log:  # (a log row's right side was read above)
             # outside a log row, "screws x3" or "screw (n=3)" follows the device closely
             self._right(toks, end, min(s1, end + 4), res)
@@ -194,8 +200,13 @@ class CountReader:
                 i -= 1  # a list of sizes: "a 6.5, 60 mm screw"
                 steps += 1
                 continue
+            if w == ")" and not (i - 2 >= s0 and toks.lower[i - 2] == "("
+                                 and self.value(toks, i - 1) is not None):
+                return False  # "PFLP (x1) / screws": the bracket belongs to the item before
             if w in self.stop or (not w[:1].isalnum() and w not in ("-", ".", "/", "(", ")", "#")):
                 return False
+            if i in self._covered:
+                return False  # another device's name: its count is not this one's
             i -= 1
             steps += 1
         return False

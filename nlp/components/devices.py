@@ -54,6 +54,8 @@ class DeviceMentions(WordLists):
         self.guide_preps = set(words["guide_prepositions"])
         self.staple_context = set(words["bone_staple_context"])
         self.placement_verbs = set(words["placement_verbs"])
+        self.traction_words = set(words["traction_words"])
+        self.future_cues = set(words["future_removal_cues"])
         self.punctuation: dict[str, str] = dict(words["punctuation_terminators"])
         self.removal_heads = {w.lower() for w in words["removal_heads"]}
         self.new_procedure = set(words["new_procedure_words"])
@@ -82,6 +84,8 @@ class DeviceMentions(WordLists):
         merged = self._restatements(toks, [s for s in device_family if s[2] == "DEVICE"])
         starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE" and s[0] not in merged)
         type_at = {s[0]: s[3] for s in device_family if s[2] == "DEVICE"}
+        covered = frozenset(i for s in device_family if s[2] == "DEVICE"
+                            for i in range(s[0], s[1]))
         devices: list[dict[str, Any]] = []
         generic: list[dict[str, Any]] = []
         # with an external fixator in the report, plain "pins" are its pins
@@ -139,7 +143,8 @@ class DeviceMentions(WordLists):
                 count_ev: list[list[int]] = []
             else:
                 cr = self.counts.read(toks, start, end, plural, log=section[3] == "implants",
-                                      others=starts)
+                                      others=starts, covered=covered.difference(
+                                          range(start, end)))
                 count, definite, total = cr.count, cr.definite, cr.total
                 mention["indeterminate"] = cr.indeterminate
                 mention["restated"] = cr.restated
@@ -257,7 +262,9 @@ class DeviceMentions(WordLists):
                 return True
             return not log and not any(w in self.staple_context for w in words)
         if kind in ("wire", "pin"):
-            return any(w in self.guide_preps for w in toks.lower[max(s0, start - 5):start])
+            # a pin for skeletal traction holds a bow, not bone: "Steinmann pin for traction"
+            return any(w in self.guide_preps for w in toks.lower[max(s0, start - 5):start]) \
+                or any(w in self.traction_words for w in toks.lower[s0:s1])
         return False
 
     def _removal_title(self, toks: Tokens, start: int) -> bool:
@@ -276,6 +283,9 @@ class DeviceMentions(WordLists):
             nxt = toks.lower[end] if end < len(toks.lower) else ""
             if nxt in self.pseudo_verbs:
                 hit = None  # "no screws crossed the physis": the screws exist
+        if hit is not None and hit.category == "REMOVED" and any(
+                w in self.future_cues for w in toks.lower[hit.end:min(s1, hit.end + 8)]):
+            hit = None  # "wires removed at 6 weeks in clinic": left in place today
         if hit is not None and hit.category in CATEGORY_STATUS:
             return CATEGORY_STATUS[hit.category], (hit.start, hit.end)
         if section == "procedure" and self._removal_title(toks, start):
