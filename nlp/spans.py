@@ -158,5 +158,9 @@ class WordLists:
         (path / "words.json").write_text(json.dumps(self.words, indent=1, sort_keys=True))
 
     def from_disk(self, path: str | Path, exclude: tuple = ()) -> WordLists:
-        self.configure(json.loads((Path(path) / "words.json").read_text()))
+        from .resources import read_yaml
+
+        saved = json.loads((Path(path) / "words.json").read_text())
+        # a pipeline saved by an older version lacks newer lists: take the shipped ones
+        self.configure({**read_yaml("devices.yaml"), **saved})
         return self
