@@ -281,6 +281,10 @@ class CountReader:
             if w in ("(", "|") and nxt:
                 v = self.value(toks, j + 1)
                 close = toks.lower[j + 2] if j + 2 < limit else ""
+                if v is not None and close in ("x", "×") and not self.is_size(toks, j + 1):
+                    res.count = v  # "K-wire fixation (2 x 1.6 mm)": two wires of 1.6 mm
+                    res.evidence.append(toks.span(j + 1, j + 2))
+                    return
                 if v is not None and (close in (")", "|", "") or j + 2 >= limit):
                     res.count = v
                     res.evidence.append(toks.span(j + 1, j + 2))

@@ -74,10 +74,12 @@ def test_no_mtsamples_report_supports_27358(checker: Checker, primary: str | Non
     assert supported == []
 
 
-@pytest.mark.parametrize("name", ["shift", "shift2", "shift3", "shift4"])
-def test_style_shift_sets_have_no_false_supported(checker: Checker, name: str) -> None:
-    """Reports in styles the rules were not first written for; the near-miss set (shift4)
-    differs from supported reports by one thing each."""
+@pytest.mark.parametrize(("name", "floor"), [
+    ("shift", 0.95), ("shift2", 0.95), ("shift3", 0.95), ("shift4", 0.95), ("shift5", 0.90)])
+def test_style_shift_sets_have_no_false_supported(checker: Checker, name: str,
+                                                  floor: float) -> None:
+    """Reports in styles the rules were not first written for; the near-miss sets (shift4,
+    shift5) differ from supported reports by one thing each."""
     s = run(checker, ROOT / "corpus" / f"{name}.jsonl")
     assert s.false_supported == 0, s.false_supported_ids
-    assert s.verdict_accuracy >= 0.95
+    assert s.verdict_accuracy >= floor

@@ -93,7 +93,8 @@ def ablation_report(model: str | None) -> str:
         raise InputError("no learned models in the pipeline: run `opcheck train` first")
     models = checker.nlp.get_pipe("opnote_learned").models
     splits = load_splits(ROOT_CORPUS, EXTERNAL,
-                         names=("dev", "test", "shift", "shift2", "shift3", "shift4"))
+                         names=("dev", "test", "shift", "shift2", "shift3", "shift4",
+                                "shift5"))
     table = run_ablation(models, splits, log=lambda m: None)
     return ablation_table({"ablation": table}) + "\n"
 

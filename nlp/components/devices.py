@@ -137,10 +137,13 @@ class DeviceMentions(WordLists):
             mention["article"], mention["another"] = False, False
             mention["indeterminate"] = False
             if process:
-                count = None
-                definite = False
-                total = False
+                # "screw fixation" names the technique: only an explicit quantity right after
+                # it counts ("K-wire fixation (2 x 1.6 mm)")
+                count, definite, total = None, False, False
                 count_ev: list[list[int]] = []
+                cr = self.counts.read(toks, start, end, plural, others=starts)
+                if cr.count is not None and cr.evidence and cr.evidence[0][0] > toks.idx[start]:
+                    count, count_ev = cr.count, [list(e) for e in cr.evidence]
             else:
                 cr = self.counts.read(toks, start, end, plural, log=section[3] == "implants",
                                       others=starts, covered=covered.difference(

@@ -144,7 +144,7 @@ def _no_worse(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, bool]:
 
 def load_splits(corpus: Path, external: Path | None,
                 names: tuple[str, ...] = ("train", "dev", "test", "shift", "shift2", "shift3",
-                                         "shift4")
+                                         "shift4", "shift5")
                 ) -> dict[str, Split]:
     """The corpus splits with their mention gold, plus the labelled MTSamples file if present."""
     mentions = load_mentions(sorted((corpus / "mentions").glob("*.jsonl")))
@@ -266,8 +266,8 @@ def train(corpus: Path, out: Path, external: Path | None = None, seed: int = SEE
     use_status, use_procedure = CONFIGS[chosen]
     final = _with_learned(models, use_status, use_procedure)
     # the style-shift sets add the wrong verdicts a confidence model needs to learn from
-    fit = [splits["train"]] + [splits[n] for n in ("shift", "shift2", "shift3", "shift4")
-                               if n in splits]
+    fit = [splits["train"]] + [splits[n] for n in ("shift", "shift2", "shift3", "shift4",
+                                                   "shift5") if n in splits]
     conf = confidence_model(final, fit, splits["dev"], seed)
     if conf is not None:
         models["confidence"] = conf
