@@ -17,6 +17,7 @@ from .components import (  # noqa: F401  (registers the factories)
     procedure,
     sections,
     sentences,
+    span_ruler,
     tokenizer,
 )
 

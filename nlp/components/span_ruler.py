@@ -1,0 +1,105 @@
+"""opnote_span_ruler: spaCy's SpanRuler that skips its token Matcher when no pattern can start.
+
+The token Matcher walks every token of every Doc even for two patterns (about a quarter of
+the checker's time). When every token pattern starts with a literal ORTH/TEXT value, a
+report holding none of those words cannot match, so only the phrase matcher runs. The
+output is the same as `span_ruler` with the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy
+from spacy.attrs import ORTH
+from spacy.language import Language
+from spacy.pipeline.span_ruler import SpanRuler
+from spacy.tokens import Doc, Span
+
+
+def literal_first_tokens(patterns: Iterable[dict[str, Any]]) -> set[str] | None:
+    """Words every token pattern must start with, or None if one can start with anything."""
+    words: set[str] = set()
+    for entry in patterns:
+        pattern = entry["pattern"]
+        if isinstance(pattern, str):
+            continue
+        if not pattern:
+            return None
+        first = pattern[0]
+        if set(first) - {"ORTH", "TEXT"} or len(first) != 1:
+            return None
+        value = next(iter(first.values()))
+        if isinstance(value, str):
+            words.add(value)
+        elif isinstance(value, dict) and set(value) == {"IN"}:
+            words.update(str(v) for v in value["IN"])
+        else:
+            return None
+    return words
+
+
+class GatedSpanRuler(SpanRuler):
+    """SpanRuler whose token Matcher runs only on Docs that contain a pattern's first word."""
+
+    _anchors: numpy.ndarray | None = None
+    _anchors_stale: bool = True
+
+    def add_patterns(self, patterns: list[dict[str, Any]]) -> None:
+        super().add_patterns(patterns)
+        self._anchors_stale = True
+
+    # remove() and remove_by_id() only shrink the pattern set: stale anchors stay a superset.
+    def clear(self) -> None:
+        super().clear()
+        self._anchors_stale = True
+
+    def _anchor_hashes(self) -> numpy.ndarray | None:
+        if self._anchors_stale:
+            words = literal_first_tokens(self._patterns)
+            self._anchors = None if words is None else numpy.asarray(
+                sorted(self.nlp.vocab.strings.add(w) for w in words), dtype="uint64")
+            self._anchors_stale = False
+        return self._anchors
+
+    def match(self, doc: Doc) -> list[Span]:
+        anchors = self._anchor_hashes()
+        if anchors is None or len(self.matcher) == 0 or numpy.isin(
+                doc.to_array(ORTH), anchors).any():
+            return super().match(doc)
+        self._require_patterns()
+        spans = {
+            Span(doc, start, end, label=self._match_label_id_map[m_id]["label"],
+                 span_id=self._match_label_id_map[m_id]["id"])
+            for m_id, start, end in self.phrase_matcher(doc) if start != end
+        }
+        return sorted(spans)
+
+
+@Language.factory(
+    "opnote_span_ruler",
+    assigns=["doc.spans"],
+    default_config={
+        "spans_key": "ruler",
+        "spans_filter": None,
+        "annotate_ents": False,
+        "ents_filter": {"@misc": "spacy.first_longest_spans_filter.v1"},
+        "phrase_matcher_attr": None,
+        "matcher_fuzzy_compare": {"@misc": "spacy.levenshtein_compare.v1"},
+        "validate": False,
+        "overwrite": True,
+        "scorer": None,
+    },
+)
+def make_span_ruler(nlp: Language, name: str, spans_key: str | None,
+                    spans_filter: Callable | None, annotate_ents: bool,
+                    ents_filter: Callable, phrase_matcher_attr: str | None,
+                    matcher_fuzzy_compare: Callable, validate: bool, overwrite: bool,
+                    scorer: Callable | None) -> GatedSpanRuler:
+    """The same settings as spaCy's `span_ruler` factory."""
+    return GatedSpanRuler(
+        nlp, name, spans_key=spans_key, spans_filter=spans_filter,
+        annotate_ents=annotate_ents, ents_filter=ents_filter,
+        phrase_matcher_attr=phrase_matcher_attr, matcher_fuzzy_compare=matcher_fuzzy_compare,
+        validate=validate, overwrite=overwrite, scorer=scorer)
