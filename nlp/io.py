@@ -57,15 +57,21 @@ class BatchError(NamedTuple):
     id: str | None = None
 
 
+def existing_file(path: str | Path, what: str) -> Path:
+    """`path` as a Path, or an InputError if it is missing or a directory (not `what`)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"is a directory, not {what}: {path}")
+    return path
+
+
 def read_report(path_or_dash: str | Path) -> str:
     """Read one report from a file, or from stdin for "-", as text with LF line ends."""
     if str(path_or_dash) == "-":
         return decode_report(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), STDIN_NAME)
-    path = Path(path_or_dash)
-    if not path.exists():
-        raise InputError(f"file not found: {path}")
-    if path.is_dir():
-        raise InputError(f"is a directory, not a report file: {path}")
+    path = existing_file(path_or_dash, "a report file")
     try:
         if path.is_file() and path.stat().st_size > MAX_INPUT_BYTES:
             raise InputError(_too_big(path, path.stat().st_size))
@@ -152,11 +158,7 @@ def iter_jsonl(path: str | Path) -> Iterator[BatchItem | BatchError]:
     Blank lines are skipped; a bad line never stops the batch. A line without an id gets
     "line-N". The text is passed on as given (offsets in the output index into it).
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"file not found: {path}")
-    if path.is_dir():
-        raise InputError(f"is a directory, not a batch file: {path}")
+    path = existing_file(path, "a batch file")
     try:
         fh = path.open("rb")  # opened now, so a bad path fails before any work starts
     except OSError as exc:

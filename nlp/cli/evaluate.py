@@ -16,12 +16,10 @@ if TYPE_CHECKING:
 
 
 def evaluate_file(checker: Checker, path: str | Path) -> Scores:
-    """Load an annotated file, check every report, score the results."""
+    """Load an annotated file (the caller has checked that it exists), check and score it."""
     from ..check import InputError, validate_primary, validate_text
     from ..evaluate import load_annotated, score
 
-    if not Path(path).is_file():
-        raise InputError(f"file not found: {path}")
     try:
         rows = load_annotated(path)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -118,14 +116,14 @@ def evaluate_cli(
     """
     with reported_errors():
         from ..check import InputError
+        from ..io import existing_file
 
         if ablation:
             typer.echo(ablation_report(model), nl=False)
             return
         if file is None:
             raise InputError("give an annotated FILE, or --ablation")
-        if not Path(file).is_file():
-            raise InputError(f"file not found: {file}")
+        existing_file(file, "an annotated file")  # before the model loads
         checker = _util.load_checker(model, None)
         scores = evaluate_file(checker, file)
         if fmt is Format.json:

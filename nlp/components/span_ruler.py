@@ -59,15 +59,15 @@ class GatedSpanRuler(SpanRuler):
         if self._anchors_stale:
             words = literal_first_tokens(self._patterns)
             self._anchors = None if words is None else numpy.asarray(
-                sorted(self.nlp.vocab.strings.add(w) for w in words), dtype="uint64")
+                [self.nlp.vocab.strings.add(w) for w in words], dtype="uint64")
             self._anchors_stale = False
         return self._anchors
 
     def match(self, doc: Doc) -> list[Span]:
         anchors = self._anchor_hashes()
-        if anchors is None or len(self.matcher) == 0 or numpy.isin(
-                doc.to_array(ORTH), anchors).any():
+        if anchors is None or numpy.isin(doc.to_array(ORTH), anchors).any():
             return super().match(doc)
+        # The rest of SpanRuler.match, without the token Matcher.
         self._require_patterns()
         spans = {
             Span(doc, start, end, label=self._match_label_id_map[m_id]["label"],
