@@ -208,7 +208,8 @@ class CountReader:
             if i in self._covered:
                 return False  # another device's name: its count is not this one's
             i -= 1
-            steps += 1
+            # sizes do not use up the walk: "two 16 mm 3.5 mm cortical fully-threaded screws"
+            steps += not (w in self.units or w in ("-", ".") or _NUMBER.match(w))
         return False
 
     def _article_pair(self, toks: Tokens, i: int, s0: int, res: CountResult) -> None:
@@ -363,6 +364,11 @@ class CountReader:
                                                                     "hip", "neck"):
                 factor = 2  # "2 per side": both sides were done
                 continue
+            if w == "each" and s0 + i > end and res.count == 1 and (
+                    i + 1 == len(sent) or sent[i + 1] in ("hole", ".", ",", ";", "and")):
+                # "the three most proximal holes were drilled ... a screw was placed in each"
+                factor = self._holes_named(toks, s0, start) or factor
+                continue
             if w == "each" and i + 1 < len(sent):
                 rest = sent[i + 1 : i + 4]
                 num = next((self.numbers.get(x) or (int(x) if _INT.match(x) else None)
@@ -388,3 +394,14 @@ class CountReader:
                 res.count = 2 * len(levels)
                 res.evidence.extend(toks.span(j, j + 1) for j in range(s0, s1)
                                     if self.level.match(toks.lower[j].upper()))
+
+    def _holes_named(self, toks: Tokens, s0: int, start: int) -> int | None:
+        """The number in "the three most proximal holes" before a device placed "in each"."""
+        for k in range(start - 1, s0 - 1, -1):
+            if toks.lower[k] != "holes":
+                continue
+            for j in range(k - 1, max(s0, k - 4) - 1, -1):
+                v = self.value(toks, j)
+                if v is not None and (j + 1 == k or not self.is_size(toks, j)):
+                    return v  # "four holes" (a size elsewhere: "a 4-hole plate") counts here
+        return None

@@ -20,6 +20,7 @@ LOG = "implants"
 NOT_BODY = {"procedure", "implants", "diagnosis", "indications", "plan", "explants"}
 SPECIFIC = ("femoral neck", "intertrochanteric", "subtrochanteric", "supracondylar")
 MIDLINE = {"vertebra", "sacrum"}
+PARAGRAPH = re.compile(r"\n[ \t]*\n")
 # Types usually placed one per bone: repeated "a plate" mentions are one device.
 SINGLE_UNIT = {"plate", "nail", "blade_plate", "sliding_hip_screw", "rod"}
 
@@ -46,11 +47,9 @@ def _reclassify_removed(mentions: list[dict[str, Any]]) -> None:
         last = removed_at[-1]
         later_new = any(m["status"] == "applied" and m["count"] is not None
                         and not m["definite"] for m in ms[last + 1:])
-        if later_new:
-            continue
         for i, m in enumerate(ms):
-            if m["status"] != "applied":
-                continue
+            if m["status"] != "applied" or (later_new and i > last):
+                continue  # after the removal a new device of the type was placed
             if m["definite"]:
                 m["status"] = "removed"  # "the plate" of a type that was taken out
             elif i < last:
@@ -139,22 +138,41 @@ def _operative_bone(mentions: list[dict[str, Any]], anchors: dict[str, Any]) -> 
 
 
 def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]],
-                   anchors: dict[str, Any]) -> None:
-    """Fill a missing bone from the same device type, the construct, or the title line."""
+                   anchors: dict[str, Any], text: str) -> None:
+    """Fill a missing bone: from what the sentence fixes ("the osteotomy"), a next sentence
+    going on with "It was applied to...", the same device type or the construct (unless a
+    new paragraph has moved to another operated bone), or the title line."""
     applied = [m for m in mentions if m["status"] == "applied"]
+    # bones the operation is about: named in the title or with a device in its own sentence
+    operated = {b[0] for b in anchors.get("bones", []) if b[2] == TITLE}
+    operated |= {m["bone"] for m in applied if m["bone"] is not None}
     title_fixation = [o for o in mentions + generic if o["section"] == TITLE]
     for i, m in enumerate(applied):
         if m["bone"] is not None:
             continue
-        same = [o for o in applied if o["type"] == m["type"] and o["bone"] is not None]
-        if same:
-            before = [o for o in same if o["start"] < m["start"]]
-            _take_site(m, before[-1] if before else same[0])
+        target = None
+        if m["section"] not in NOT_BODY:
+            target = (_target_bone(m, anchors, text)
+                      or _next_sentence_bone(m, anchors, mentions))
+        if target is not None:
+            m["bone"], m["bone_span"] = target[0], [target[5], target[6]]
+            operated.add(target[0])
             continue
+        same = [o for o in applied if o["type"] == m["type"] and o["bone"] is not None]
+        before = [o for o in same if o["start"] < m["start"]]
         construct = [o for o in applied[:i] if o["bone"] is not None
                      and o["section"] == m["section"] and m["sent"] - o["sent"] < 400]
-        if construct and m["section"] != TITLE:
-            _take_site(m, construct[-1])
+        src = (before[-1] if before else same[0]) if same else (
+            construct[-1] if construct and m["section"] != TITLE else None)
+        if src is not None:
+            focus = _focus_bone(m, anchors) if m["section"] not in NOT_BODY else None
+            if focus is not None and focus[0] in operated and focus[0] != src["bone"] \
+                    and focus[1] > src["sent"] and PARAGRAPH.search(text, src["span"][1], focus[5]):
+                # a new paragraph, "The lateral malleolus was exposed ... three screws": the
+                # narrative moved on to another bone since that device was last placed
+                m["bone"], m["bone_span"] = focus[0], [focus[5], focus[6]]
+            else:
+                _take_site(m, src)
             continue
         # the procedure title line naming the fixation: the bone nearest to that mention
         best = None
@@ -167,6 +185,45 @@ def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]]
         if best is not None:
             b = best[1]
             m["bone"], m["bone_span"] = b[0], [b[5], b[6]]
+
+
+def _line_around(text: str, start: int, end: int) -> str:
+    return text[text.rfind("\n", 0, start) + 1:(text.find("\n", end) + 1 or len(text) + 1) - 1]
+
+
+def _target_bone(m: dict[str, Any], anchors: dict[str, Any], text: str) -> list[Any] | None:
+    """"Two screws were used to fix the osteotomy site": the one bone the title or the
+    diagnosis names with that osteotomy (or fracture, nonunion, fusion)."""
+    words = set(m.get("targets", ()))
+    if not words:
+        return None
+    found: dict[str, list[Any]] = {}
+    for b in anchors.get("bones", []):
+        if b[2] in (TITLE, "diagnosis"):
+            line = set(re.findall(r"[a-z][a-z-]*", _line_around(text, b[5], b[6]).lower()))
+            if line & words:
+                found.setdefault(b[0], b)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _next_sentence_bone(m: dict[str, Any], anchors: dict[str, Any],
+                        mentions: list[dict[str, Any]]) -> list[Any] | None:
+    """"A six-hole plate was selected. It was placed on the distal fibula.": the one bone of
+    a next sentence that opens with a pronoun and names no other device."""
+    nxt = m.get("next_sent")
+    if nxt is None:
+        return None
+    if any(o["sent"] == nxt for o in mentions):
+        return None
+    bones = {b[0]: b for b in anchors.get("bones", []) if b[1] == nxt}
+    return next(iter(bones.values())) if len(bones) == 1 else None
+
+
+def _focus_bone(m: dict[str, Any], anchors: dict[str, Any]) -> list[Any] | None:
+    """The last bone named in the narrative section before mention `m`, outside its sentence."""
+    found = [b for b in anchors.get("bones", [])
+             if b[2] == m["section"] and b[1] < m["sent"]]
+    return max(found, key=lambda b: b[3]) if found else None
 
 
 def _take_site(m: dict[str, Any], src: dict[str, Any]) -> None:
@@ -316,7 +373,9 @@ def resolved_mentions(doc: Doc) -> list[dict[str, Any]]:
     _reclassify_removed(mentions)
     _references_to_old_hardware(mentions)
     _wires_outside_log(mentions)
-    _resolve_bones(mentions, generic, anchors)
+    for m in mentions:
+        m["bone_stated"] = m["bone"] is not None
+    _resolve_bones(mentions, generic, anchors, doc_text(doc))
     if report.get("primary_procedure") != "femur_lesion_excision":
         _operative_bone(mentions, anchors)
     return mentions
@@ -335,8 +394,10 @@ def facts_from_doc(doc: Doc) -> Facts:
 
     old_hardware = any(m["status"] in ("historical", "removed") for m in mentions)
     devices: list[Device] = []
+    counts = {key: _count(group, old_hardware) for key, group in groups.items()}
+    _log_less_elsewhere(groups, counts)
     for (dtype, bone, status), group in groups.items():
-        count, count_ev = _count(group, old_hardware)
+        count, count_ev = counts[(dtype, bone, status)]
         regions = [(m["region"], m["region_span"]) for m in group if m["region"]]
         region, region_span = (min(regions, key=lambda r: _region_rank(r[0]))
                                if regions else (None, None))
@@ -383,6 +444,23 @@ def facts_from_doc(doc: Doc) -> Facts:
         status_confidence=report.get("learned", {}).get("status_min_prob", 1.0),
         procedure_confidence=report.get("learned", {}).get("procedure_prob", 1.0),
     )
+
+
+def _log_less_elsewhere(groups: dict[tuple[str, str | None, str], list[dict[str, Any]]],
+                        counts: dict[tuple[str, str | None, str], tuple[int | None, list]]
+                        ) -> None:
+    """An implant log of "4 screws" naming no bone, read onto the metatarsal, while the
+    narrative puts one of them in the phalanx: the metatarsal has the other three."""
+    for key, group in groups.items():
+        dtype, bone, status = key
+        log = [m for m in group if m["section"] == LOG]
+        total = counts[key][0]
+        if status != "applied" or not log or total is None or any(m["bone_stated"] for m in log):
+            continue
+        elsewhere = [counts[k][0] for k, g in groups.items() if k[0] == dtype and k[2] == status
+                     and k[1] not in (None, bone) and not any(m["section"] == LOG for m in g)]
+        if elsewhere and None not in elsewhere and 0 < sum(elsewhere) < total:
+            counts[key] = (total - sum(elsewhere), counts[key][1])
 
 
 def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

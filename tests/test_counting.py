@@ -72,6 +72,15 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
      "screw", 3),
     ("A 6.5, 60 mm cancellous screw and a 4.5 mm cortical screw were placed in the femur.",
      "screw", 2),
+    # sizes do not use up the words a count may stand before its device
+    ("Two 16 mm 3.5 mm cortical fully-threaded screws were placed in the femur.", "screw", 2),
+    # "a screw in each" of the holes just named
+    ("The three most distal holes of the femoral plate were drilled and a locking screw "
+     "was placed in each.", "screw", 3),
+    ("Four holes were drilled in the femur and a 3.5 mm cortical screw was placed in each "
+     "hole.", "screw", 4),
+    ("The fragment of the femur was drilled and a screw was placed in each fragment.",
+     "screw", 1),
 ])
 def test_more_count_forms(checker: Checker, text: str, device: str, count: int) -> None:
     found = {k[0]: v for k, v in applied(checker, text).items()}

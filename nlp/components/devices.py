@@ -62,6 +62,8 @@ class DeviceMentions(WordLists):
         self.default_status: dict[str, str] = dict(words["default_status"])
         self.midline = set(words["midline_bones"])
         self.specific_regions = set(words["specific_regions"])
+        self.fixation_targets = set(words["fixation_targets"])
+        self.continuing = set(words["continuing_pronouns"])
 
     # -- main --------------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -134,6 +136,11 @@ class DeviceMentions(WordLists):
                 or word in ("plated",)
             s0, s1 = toks.sent_start[start], toks.sent_end[start]
             mention["stated_done"] = any(w in self.placement_verbs for w in toks.lower[s0:s1])
+            # for site linking across sentences (nlp/extract.py): what the sentence fixes
+            # ("the osteotomy"), and whether the next one goes on with "It was placed on..."
+            mention["targets"] = sorted(self.fixation_targets.intersection(toks.lower[s0:s1]))
+            mention["next_sent"] = s1 if s1 < len(toks.lower) and \
+                toks.lower[s1] in self.continuing else None
             mention["article"], mention["another"] = False, False
             mention["indeterminate"] = False
             if process:

@@ -1,0 +1,92 @@
+"""Report-level aggregation in nlp/extract.py: linking devices to bones across sentences,
+removals, and implant logs that name no bone. Small inline texts through the built pipeline."""
+
+from __future__ import annotations
+
+from nlp.check import Checker
+from nlp.extract import facts_from_doc
+
+
+def applied(checker: Checker, text: str) -> dict[tuple[str, str | None], int | None]:
+    doc = checker.nlp(text)
+    return {(d.type, d.site.bone): d.count for d in facts_from_doc(doc).devices
+            if d.status == "applied"}
+
+
+def statuses(checker: Checker, text: str, dtype: str) -> set[str]:
+    doc = checker.nlp(text)
+    return {d.status for d in facts_from_doc(doc).devices if d.type == dtype}
+
+
+def test_a_new_paragraph_on_another_operated_bone_moves_the_devices_there(
+        checker: Checker) -> None:
+    text = ("PROCEDURE: Open reduction and internal fixation of the right medial and lateral "
+            "malleolus.\n\nDESCRIPTION: The medial malleolus was exposed and reduced. It was "
+            "held with two 4.0 mm cannulated screws into the tibia.\n\n"
+            "Through a separate lateral incision the lateral malleolus fracture was cleaned "
+            "and reduced. A 6-hole one-third tubular plate was applied and secured with five "
+            "screws.\n")
+    found = applied(checker, text)
+    assert found[("screw", "tibia")] == 2
+    assert found[("plate", "fibula")] == 1
+    assert found[("screw", "fibula")] == 5
+
+
+def test_a_bone_named_in_passing_in_the_same_paragraph_does_not_take_the_devices(
+        checker: Checker) -> None:
+    text = ("PROCEDURE: Open reduction and internal fixation of the left distal femur.\n\n"
+            "DESCRIPTION: A lateral locking plate was applied to the distal femur and fixed "
+            "with four screws. The patella was inspected and found intact. Two further screws "
+            "were placed through the plate.\n")
+    found = applied(checker, text)
+    assert ("screw", "patella") not in found
+    assert found[("screw", "femur")] == 6
+
+
+def test_the_osteotomy_or_fracture_a_device_fixes_names_its_bone(checker: Checker) -> None:
+    text = ("DIAGNOSIS: Displaced talar neck fracture, left.\n\n"
+            "PROCEDURE PERFORMED:\n1. Open reduction internal fixation, left talus.\n"
+            "2. Medial malleolus osteotomy.\n\n"
+            "DESCRIPTION: The medial malleolus was osteotomized and reflected for exposure. "
+            "The fracture was reduced under direct vision. A 6.5 mm partially threaded "
+            "cannulated screw was passed across the fracture with good compression. "
+            "The osteotomy was then reduced and two 4.0 mm cannulated screws were used to "
+            "fix the osteotomy.\n")
+    found = applied(checker, text)
+    assert found[("screw", "talus")] == 1
+    assert found[("screw", "tibia")] == 2
+
+
+def test_a_pronoun_sentence_after_the_device_gives_its_bone(checker: Checker) -> None:
+    text = ("PROCEDURE: Open reduction internal fixation of the right ankle.\n\n"
+            "DESCRIPTION: Two partially threaded screws were placed across the medial "
+            "malleolus into the tibia. A 7-hole one-third tubular plate was chosen. It was "
+            "contoured and applied to the lateral surface of the distal fibula.\n")
+    found = applied(checker, text)
+    assert found[("plate", "fibula")] == 1
+    assert ("plate", "tibia") not in found
+
+
+def test_a_device_removed_before_a_new_one_of_its_type_was_provisional(
+        checker: Checker) -> None:
+    text = ("PROCEDURE: Akin osteotomy of the left great toe proximal phalanx.\n\n"
+            "DESCRIPTION: A 0.045 K-wire was driven into the proximal phalanx to hold the "
+            "osteotomy. The K-wire was removed. A 28 gauge cerclage wire was then passed "
+            "through drill holes in the proximal phalanx and tightened.\n")
+    doc = checker.nlp(text)
+    wires = [d for d in facts_from_doc(doc).devices if d.type == "wire"]
+    assert [d.count for d in wires if d.status == "applied"] == [1]
+    assert {d.status for d in wires} - {"applied"}
+
+
+def test_an_implant_log_without_bones_gives_the_devices_placed_elsewhere_their_due(
+        checker: Checker) -> None:
+    text = ("PROCEDURE: Austin bunionectomy of the first metatarsal and Akin osteotomy of "
+            "the proximal phalanx, right foot.\n\n"
+            "IMPLANTS: Four 3.0 mm cannulated screws.\n\n"
+            "DESCRIPTION: The capital fragment was shifted laterally and fixed to the first "
+            "metatarsal with screws. The Akin osteotomy of the proximal phalanx was then "
+            "fixed with a single 3.0 mm cannulated screw.\n")
+    found = applied(checker, text)
+    assert found[("screw", "phalanx")] == 1
+    assert found[("screw", "metatarsal")] == 3
