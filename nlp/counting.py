@@ -175,6 +175,16 @@ class CountReader:
                     res.total = res.restated = True
                 self._left_more(toks, i, s0, res)
                 return True
+            if w in ("a", "an", "one") and plural and i + 1 < start \
+                    and _NUMBER.match(toks.lower[i + 1]):
+                # "a 35 mm and a 40 mm, anterior and posterior respectively, screws"
+                res.count = 1
+                res.evidence.append(toks.span(i, i + 1))
+                self._article_pair(toks, i, s0, res)
+                if res.count > 1:
+                    return True
+                res.count, res.evidence = None, []
+                return False
             if w in self.one and not plural:
                 res.count = 1
                 res.article = True
@@ -203,6 +213,15 @@ class CountReader:
             if w == ")" and not (i - 2 >= s0 and toks.lower[i - 2] == "("
                                  and self.value(toks, i - 1) is not None):
                 return False  # "PFLP (x1) / screws": the bracket belongs to the item before
+            if w == "," and i - 1 >= s0 and toks.lower[i - 1] == "respectively":
+                # skip the aside ", anterior and posterior respectively," back to its comma
+                k = i - 2
+                while k >= s0 and k > i - 10 and toks.lower[k] != ",":
+                    k -= 1
+                if k >= s0 and toks.lower[k] == ",":
+                    i = k - 1
+                    steps += 1
+                    continue
             if w in self.stop or (not w[:1].isalnum() and w not in ("-", ".", "/", "(", ")", "#")):
                 return False
             if i in self._covered:

@@ -81,8 +81,12 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
      "hole.", "screw", 4),
     ("The fragment of the femur was drilled and a screw was placed in each fragment.",
      "screw", 1),
+    # sizes with articles before a plural device, across a "respectively" aside
+    ("The femur was fixed with a 35 mm and a 40 mm, anterior and posterior respectively, "
+     "partially threaded screws.", "screw", 2),
+    ("A 4.5 mm drill and a tap were used and screws were placed in the femur.", "screw", None),
 ])
-def test_more_count_forms(checker: Checker, text: str, device: str, count: int) -> None:
+def test_more_count_forms(checker: Checker, text: str, device: str, count: int | None) -> None:
     found = {k[0]: v for k, v in applied(checker, text).items()}
     assert found[device] == count
 

@@ -47,6 +47,29 @@ def test_wires_placed_then_removed_are_provisional(checker: Checker) -> None:
     assert found["plate"] == {"applied"}
 
 
+@pytest.mark.parametrize(("text", "wire_applied"), [
+    ("A 2 mm K-wire held the medial malleolus of the tibia. It was then exchanged for a "
+     "40 mm cancellous screw.", False),
+    ("A K-wire was driven across the tibial fracture. This was removed once two screws "
+     "had been placed.", False),
+    ("Two K-wires were placed across the tibial fracture. They will be removed at 6 weeks "
+     "in clinic.", True),
+    ("A K-wire was placed across the tibial fracture. It was cut short and bent over.", True),
+    ("A K-wire was passed into the distal tibia to hold the fragment. It was removed after "
+     "the fixation.", False),
+])
+def test_a_pronoun_sentence_takes_out_the_wire_before_it(
+        checker: Checker, text: str, wire_applied: bool) -> None:
+    found = statuses(checker, text)
+    assert ("applied" in found["wire"]) is wire_applied
+    assert found.get("screw", {"applied"}) == {"applied"}
+
+
+def test_it_was_removed_after_another_object_is_not_about_the_wire(checker: Checker) -> None:
+    text = ("A K-wire was placed in the tibia and a plate was slid over it. It was removed.")
+    assert "applied" in statuses(checker, text)["wire"]
+
+
 @pytest.mark.parametrize("text", [
     "The wound was closed with staples.",
     "Skin staples were applied to the incision over the femur.",

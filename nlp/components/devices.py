@@ -189,9 +189,31 @@ class DeviceMentions(WordLists):
             })
             devices.append(mention)
         devices.extend(self._in_number(toks, devices))
+        self._taken_out_later(toks, devices, index, device_family)
         doc._.opnote_devices = devices
         doc._.opnote_generic = generic
         return doc
+
+    def _taken_out_later(self, toks: Tokens, devices: list[dict[str, Any]],
+                         index: TriggerIndex, spans: list[tuple[int, int, str, str]]) -> None:
+        """"A 2 mm K-wire held the fragment. It was then exchanged for a screw.": a sentence
+        opening with a pronoun that removes or exchanges it, about the wire or pin that closes
+        the sentence before (unless something else is named after that wire)."""
+        for m in devices:
+            if m["type"] not in ("wire", "pin") or m["status"] != "applied":
+                continue
+            s1 = toks.sent_end[m["start"]]
+            if s1 >= len(toks.lower) or toks.lower[s1] not in self.continuing:
+                continue
+            if any(s[0] >= m["end"] and toks.sent_start[s[0]] == m["sent"] for s in spans):
+                continue  # "...the screw was placed over the wire and the guide": not the wire
+            after = index.status(s1, s1 + 1, s1, toks.sent_end[s1])
+            if after is None or after.category not in ("REMOVED", "PROVISIONAL"):
+                continue
+            if any(w in self.future_cues for w in toks.lower[after.end:after.end + 8]):
+                continue  # "it will be removed at 6 weeks in clinic"
+            m["status"] = "removed" if m["definite"] else "provisional"
+            m["trigger"] = list(toks.span(after.start, after.end))
 
     def _in_number(self, toks: Tokens, devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """"They were placed, 4 in number": a count in a sentence naming no device belongs to
