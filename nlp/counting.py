@@ -285,6 +285,14 @@ class CountReader:
                     res.evidence.append(toks.span(j + 1, j + 2))
                     return
             nxt = toks.lower[j + 1] if j + 1 < limit else ""
+            if nxt in ("x", "×") and (j == end or toks.lower[j - 1] in (",", ";", "|", "(", ":")) \
+                    and (j + 2 >= limit or toks.lower[j + 2] in (";", ",", "|", ")", ".")
+                         or not toks.lower[j + 2].strip()):
+                v = self.value(toks, j)
+                if v is not None:  # "cortical screw 3.5 mm, 5x;"
+                    res.count = v
+                    res.evidence.append(toks.span(j, j + 2))
+                    return
             if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units",
                      "number", "qté", "qte", "quantité"):
                 k = j + 1

@@ -20,13 +20,33 @@ LOG = "implants"
 NOT_BODY = {"procedure", "implants", "diagnosis", "indications", "plan", "explants"}
 SPECIFIC = ("femoral neck", "intertrochanteric", "subtrochanteric", "supracondylar")
 MIDLINE = {"vertebra", "sacrum"}
-PARAGRAPH = re.compile(r"\n[ \t]*\n")
+# a new paragraph, or a new numbered step or bullet: where a narrative may move to another bone
+PARAGRAPH = re.compile(r"\n[ \t]*\n|\n[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]")
 # Types usually placed one per bone: repeated "a plate" mentions are one device.
 SINGLE_UNIT = {"plate", "nail", "blade_plate", "sliding_hip_screw", "rod"}
 
 
 def _region_rank(region: str) -> int:
     return SPECIFIC.index(region) if region in SPECIFIC else len(SPECIFIC)
+
+
+def _share_among_bones(mentions: list[dict[str, Any]], anchors: dict[str, Any]) -> None:
+    """"...the side plate to the femur and the T-plate to the tibia with 4.5 and 3.5 mm screws
+    respectively, eleven screws in all": each bone has some of the screws, none a number."""
+    by_sent: dict[int, list[list[Any]]] = defaultdict(list)
+    for b in anchors.get("bones", []):
+        by_sent[b[1]].append(b)
+    out: list[dict[str, Any]] = []
+    for m in mentions:
+        bones = {b[0]: b for b in by_sent.get(m["sent"], [])}
+        if not m.get("distributive") or len(bones) < 2 or m["definite"] \
+                or m["type"] in SINGLE_UNIT:
+            out.append(m)
+            continue
+        for name, b in bones.items():
+            out.append({**m, "bone": name, "bone_span": [b[5], b[6]], "count": None,
+                        "count_evidence": [], "total": False, "indeterminate": True})
+    mentions[:] = out
 
 
 def _reclassify_removed(mentions: list[dict[str, Any]]) -> None:
@@ -370,6 +390,7 @@ def resolved_mentions(doc: Doc) -> list[dict[str, Any]]:
     generic = list(doc._.opnote_generic or [])
     _drop_side_plates(mentions)
     _merge_aliases(mentions)
+    _share_among_bones(mentions, anchors)
     _reclassify_removed(mentions)
     _references_to_old_hardware(mentions)
     _wires_outside_log(mentions)
@@ -450,7 +471,8 @@ def _log_less_elsewhere(groups: dict[tuple[str, str | None, str], list[dict[str,
                         counts: dict[tuple[str, str | None, str], tuple[int | None, list]]
                         ) -> None:
     """An implant log of "4 screws" naming no bone, read onto the metatarsal, while the
-    narrative puts one of them in the phalanx: the metatarsal has the other three."""
+    narrative puts one of them in the phalanx: the metatarsal has the other three (and when
+    the number elsewhere is unknown, the log says nothing about the metatarsal's share)."""
     for key, group in groups.items():
         dtype, bone, status = key
         log = [m for m in group if m["section"] == LOG]
@@ -461,6 +483,9 @@ def _log_less_elsewhere(groups: dict[tuple[str, str | None, str], list[dict[str,
                      and k[1] not in (None, bone) and not any(m["section"] == LOG for m in g)]
         if elsewhere and None not in elsewhere and 0 < sum(elsewhere) < total:
             counts[key] = (total - sum(elsewhere), counts[key][1])
+        elif None in elsewhere:
+            # how many of the log's devices went elsewhere is unknown: the narrative decides
+            counts[key] = _count([m for m in group if m["section"] != LOG])
 
 
 def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

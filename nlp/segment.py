@@ -17,7 +17,8 @@ _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[a-zA-Z])[.)]$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
 _HEADING = re.compile(r"^[ \t]*(?:\[[ xX✓]?\][ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
-                      r"([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /&()'\-]{1,60}?)"
+                      r"([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /&()'\-]{1,60}?"
+                      r"(?:[ \t]*\([^()\n]{1,80}\))?)"  # "Implants (not itemised, per bone):"
                       r"[ \t]*:(?:[ \t]|$)")
 TITLE_MAX_WORDS = 80
 SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other", "implants"}  # one paragraph each

@@ -90,3 +90,35 @@ def test_an_implant_log_without_bones_gives_the_devices_placed_elsewhere_their_d
     found = applied(checker, text)
     assert found[("screw", "phalanx")] == 1
     assert found[("screw", "metatarsal")] == 3
+
+
+def test_devices_shared_respectively_between_two_bones_have_no_count_on_either(
+        checker: Checker) -> None:
+    text = ("PROCEDURE: Curettage of a unicameral bone cyst of the left proximal femur with "
+            "allograft; proximal tibial osteotomy with plate fixation.\n\n"
+            "DESCRIPTION: A 6-hole plate was fixed to the proximal femur and a T-plate to the "
+            "proximal tibia with 4.5 mm and 3.5 mm cortical screws respectively, ten screws "
+            "in all.\n\nIMPLANTS:\nCortical screws 4.5 / 3.5 mm | 10\n")
+    found = applied(checker, text)
+    assert found[("screw", "femur")] is None
+    assert found[("screw", "tibia")] is None
+
+
+def test_numbered_steps_move_the_narrative_from_bone_to_bone(checker: Checker) -> None:
+    text = ("Procedures:\n1. ORIF lateral malleolus (distal fibula) with plate and screws.\n"
+            "2. ORIF medial malleolus (distal tibia) with screws.\n\nSteps:\n"
+            "1. The lateral malleolus was exposed and reduced.\n"
+            "2. A 6-hole one-third tubular plate was applied with five 3.5 mm screws.\n"
+            "3. Through a medial incision the medial malleolus was reduced.\n"
+            "4. Two 4.0 mm cannulated screws were placed over guide wires.\n")
+    found = applied(checker, text)
+    assert found[("screw", "fibula")] == 5
+    assert found[("screw", "tibia")] == 2
+
+
+def test_a_bone_labelling_an_implant_line_sites_its_devices(checker: Checker) -> None:
+    text = ("Operation: ORIF left ankle.\n\nOsteosynthesis material:\n"
+            "Fibula: LCP one-third tubular plate 6-hole, 1x; cortical screw 3.5 mm, 5x\n"
+            "Medial malleolus: cannulated screw 4.0 mm partially threaded, 2x\n")
+    found = applied(checker, text)
+    assert found == {("plate", "fibula"): 1, ("screw", "fibula"): 5, ("screw", "tibia"): 2}

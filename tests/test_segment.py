@@ -38,6 +38,9 @@ def test_sections_and_heading_variants() -> None:
     cats = [s[3] for s in find_sections(text, HEADINGS)]
     assert cats == ["diagnosis", "procedure", "description", "implants", "plan"]
     assert heading_category("op summary", HEADINGS) == "description"
+    noted = ("Steps: screws placed.\n"
+             "Implants (circulating record, not itemised per bone):\n- plate: 1")
+    assert [s[3] for s in find_sections(noted, HEADINGS)] == ["description", "implants"]
     assert heading_category("the patient tolerated the procedure well and", HEADINGS) is None
 
 

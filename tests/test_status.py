@@ -65,6 +65,16 @@ def test_a_pronoun_sentence_takes_out_the_wire_before_it(
     assert found.get("screw", {"applied"}) == {"applied"}
 
 
+def test_removal_planned_weeks_later_leaves_todays_screws_applied(checker: Checker) -> None:
+    text = ("Two positioning screws were placed across the syndesmosis into the tibia.\n\n"
+            "Policy: non-weight bearing. Removal of the positioning screws after 8-10 weeks, "
+            "to be discussed at the outpatient clinic.")
+    doc = checker.nlp(text)
+    screws = [d for d in facts_from_doc(doc).devices if d.type == "screw"]
+    assert [(d.count, d.status) for d in screws if d.status == "applied"] == [(2, "applied")]
+    assert {d.status for d in screws} <= {"applied", "planned"}
+
+
 def test_it_was_removed_after_another_object_is_not_about_the_wire(checker: Checker) -> None:
     text = ("A K-wire was placed in the tibia and a plate was slid over it. It was removed.")
     assert "applied" in statuses(checker, text)["wire"]

@@ -7,6 +7,7 @@ written by the two span rulers, and stores plain dicts on `doc._.opnote_devices`
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from spacy.language import Language
@@ -27,6 +28,7 @@ from ..spans import (
     trigger_index,
 )
 
+_LIST_MARK = re.compile(r"^(?:\d{1,2}|[a-z])[.)]?$")
 CATEGORY_STATUS = {
     "NEGATED": "negated", "PLANNED": "planned", "REMOVED": "removed",
     "HISTORICAL": "historical", "PROVISIONAL": "provisional",
@@ -64,6 +66,7 @@ class DeviceMentions(WordLists):
         self.specific_regions = set(words["specific_regions"])
         self.fixation_targets = set(words["fixation_targets"])
         self.continuing = set(words["continuing_pronouns"])
+        self.distributive = set(words["distributive_words"])
 
     # -- main --------------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -141,6 +144,7 @@ class DeviceMentions(WordLists):
             mention["targets"] = sorted(self.fixation_targets.intersection(toks.lower[s0:s1]))
             mention["next_sent"] = s1 if s1 < len(toks.lower) and \
                 toks.lower[s1] in self.continuing else None
+            mention["distributive"] = not self.distributive.isdisjoint(toks.lower[s0:s1])
             mention["article"], mention["another"] = False, False
             mention["indeterminate"] = False
             if process:
@@ -170,7 +174,8 @@ class DeviceMentions(WordLists):
                         count_ev = []
                         mention["indeterminate"] = True
             sent = toks.sent_start[start]
-            bone = self._nearest(toks, start, end, bones_by.get(sent, []))
+            bone = self._nearest(toks, start, end, bones_by.get(sent, [])) \
+                or self._line_label(toks, start, bones)
             region = self._region(toks, bone, start, end, regions_by.get(sent, []))
             side = (self._nearest(toks, bone[0], bone[1], sides_by.get(sent, []), max_dist=5)
                     if bone else None)
@@ -185,7 +190,6 @@ class DeviceMentions(WordLists):
                 "region_span": list(toks.span(region[0], region[1])) if region else None,
                 "side": side[3] if side else None,
                 "side_span": list(toks.span(side[0], side[1])) if side else None,
-                "line_bones": [],
             })
             devices.append(mention)
         devices.extend(self._in_number(toks, devices))
@@ -271,14 +275,15 @@ class DeviceMentions(WordLists):
 
     @staticmethod
     def _same_phrase(toks: Tokens, prev_end: int, start: int) -> bool:
-        """Only modifiers (no verb, preposition or comma) between two mentions of one type,
+        """Only modifiers (no verb, preposition or comma) between two mentions of one type
+        ("LCP one-third tubular plate"),
         or a restatement in brackets: "seven screws (vis)", "DHS (dynamic hip screw)"."""
         between = toks.lower[prev_end:start]
         if len(between) > 4 or toks.sent_start[prev_end - 1] != toks.sent_start[start]:
             return False
         if between in (["("], [","], ["/"], ["-"], ["(", "or"], ["or"]):
             return True
-        return all((w.isalpha() or w.replace(".", "", 1).isdigit())
+        return all((w.isalpha() or w.replace(".", "", 1).isdigit() or w == "-")
                    and w not in ("and", "or", "with", "of", "to", "into", "the", "a", "an",
                                  "was", "were", "then", "plus")
                    for w in between)
@@ -316,7 +321,7 @@ class DeviceMentions(WordLists):
             if nxt in self.pseudo_verbs:
                 hit = None  # "no screws crossed the physis": the screws exist
         if hit is not None and hit.category == "REMOVED" and any(
-                w in self.future_cues for w in toks.lower[hit.end:min(s1, hit.end + 8)]):
+                w in self.future_cues for w in toks.lower[hit.end:min(s1, hit.end + 12)]):
             hit = None  # "wires removed at 6 weeks in clinic": left in place today
         if hit is not None and hit.category in CATEGORY_STATUS:
             return CATEGORY_STATUS[hit.category], (hit.start, hit.end)
@@ -327,6 +332,21 @@ class DeviceMentions(WordLists):
                 w in self.placement_verbs for w in toks.lower[s0:s1]):
             return "historical", None  # what was found: hardware already there
         return self.default_status.get(section, "applied"), None
+
+    @staticmethod
+    def _line_label(toks: Tokens, start: int, bones: list[tuple[int, int, str, str]]
+                    ) -> tuple[int, int, str, str] | None:
+        """"Fibula: one-third tubular plate, 1x; cortical screw 3.5 mm, 5x": a bone labelling
+        the line (bone, then a colon, at the line's start) sites every device on it."""
+        line = start
+        while line > 0 and not toks.line_start[line]:
+            line -= 1
+        for b in bones:
+            lead = toks.lower[line:b[0]]
+            if line <= b[0] <= line + 2 and b[1] < start and toks.lower[b[1]] in (":", "-") \
+                    and all(not w[:1].isalnum() or _LIST_MARK.match(w) for w in lead):
+                return b
+        return None
 
     @staticmethod
     def _nearest(toks: Tokens, start: int, end: int, spans: list[tuple[int, int, str, str]],
