@@ -15,7 +15,8 @@ class Trigger(NamedTuple):
     end: int
     category: str
     direction: str  # forward | backward | bidirectional; terminators: both | forward |
-    #                 backward | forward_adjacent (ends a scope even right after its trigger)
+    #                 backward | forward_adjacent (ends a scope even right after its trigger) |
+    #                 enumeration (a list's comma: ends forward scopes except PLANNED ones)
     max_scope: int
 
 
@@ -66,7 +67,11 @@ def status_of(
             # screws"), unless it is marked to ("removed from the screw post")
             blocked = any(
                 (term.direction in ("forward", "both") and t.end < term.start
-                 or term.direction == "forward_adjacent" and t.end <= term.start)
+                 or term.direction == "forward_adjacent" and t.end <= term.start
+                 # the comma of a list ends a scope, except of what was only discussed
+                 # ("after discussing observation, nailing and plating")
+                 or term.direction == "enumeration" and t.category != "PLANNED"
+                 and t.end < term.start)
                 and term.end <= start for term in terms)
             if start < limit and not blocked:
                 dist = start - t.end

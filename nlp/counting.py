@@ -14,6 +14,8 @@ _INT = re.compile(r"^\d{1,3}$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 INDETERMINATE = {"multiple", "several", "various", "numerous", "some", "few", "many"}
 _DECIMAL = re.compile(r"^\d*\.\d+$")
+# adjectives that modify a device noun: cortical, locking, cannulated, cancellous, titanium
+_MODIFIER = re.compile(r"^[a-z]+(?:al|ing|ed|ous|ic|ar|um|less)$")
 
 
 @dataclass
@@ -222,6 +224,12 @@ class CountReader:
                     i = k - 1
                     steps += 1
                     continue
+            if w in ("and", "or") and i - 1 >= s0 and i + 1 < start \
+                    and _MODIFIER.match(toks.lower[i - 1]) and _MODIFIER.match(toks.lower[i + 1]) \
+                    and i - 1 not in self._covered:
+                i -= 1  # "five cortical and locking screws": two modifiers of one noun
+                steps += 1
+                continue
             if w in self.stop or (not w[:1].isalnum() and w not in ("-", ".", "/", "(", ")", "#")):
                 return False
             if i in self._covered:
@@ -278,6 +286,13 @@ class CountReader:
         limit = s1
         while j < limit:
             w = toks.lower[j]
+            after = toks.lower[j + 2:min(j + 4, len(toks.lower))]
+            if w == "," and (after in (["in", "total"], ["in", "all"]) or after[:1] == ["total"]):
+                v = self.value(toks, j + 1)
+                if v is not None:  # "and screws, eight in total"
+                    res.count, res.total = v, True
+                    res.evidence.append(toks.span(j + 1, j + 2))
+                    return
             if w == "," and j + 2 < limit and toks.lower[j + 2] in ("per", "each", "a"):
                 v = self.value(toks, j + 1)
                 if v is not None:

@@ -43,8 +43,13 @@ def entity_patterns() -> list[dict[str, Any]]:
     patterns: list[dict[str, Any]] = []
     for label, groups in lexicon.items():
         for canonical, phrases in groups.items():
+            listed = {str(p) for p in phrases}
             for phrase in phrases:
                 patterns.append({"label": label, "id": str(canonical), "pattern": str(phrase)})
+                plural = _plural(str(phrase))
+                if label == "LESION" and plural and plural not in listed:
+                    # "two non-ossifying fibromas": lesions are often several
+                    patterns.append({"label": label, "id": str(canonical), "pattern": plural})
     for combo in read_yaml("combinations.yaml"):
         for first in combo["first"]:
             for second in combo["second"]:
@@ -52,6 +57,13 @@ def entity_patterns() -> list[dict[str, Any]]:
                                  "pattern": f"{first} {second}"})
     patterns.extend(read_jsonl("token_patterns.jsonl"))
     return patterns
+
+
+def _plural(phrase: str) -> str | None:
+    """English plural of a lexicon phrase's last word ("fibroma" -> "fibromas"), if regular."""
+    last = phrase.split()[-1] if phrase.split() else ""
+    nouns = ("oma", "cyst", "tumor", "tumour", "lesion", "defect", "dysplasia", "ganglion")
+    return phrase + "s" if last.islower() and last.endswith(nouns) else None
 
 
 def context_patterns() -> list[dict[str, Any]]:

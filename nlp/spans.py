@@ -66,11 +66,22 @@ def trigger_index(doc: Doc, context_key: str, punctuation: dict[str, str]) -> An
         triggers = [Trigger(s.start, s.end, s.label_, *direction(s.id_))
                     for s in doc.spans.get(context_key, [])]
         toks = token_view(doc)
-        triggers += [Trigger(i, i + 1, "TERMINATE", punctuation[w], 0)
+        triggers += [Trigger(i, i + 1, "TERMINATE", "enumeration"
+                             if w == "," and _enumeration(toks.lower, i) else punctuation[w], 0)
                      for i, w in enumerate(toks.lower) if w in punctuation]
         cached = TriggerIndex(triggers)
         doc.user_hooks[("opnote_triggers", context_key)] = cached
     return cached
+
+
+def _enumeration(lower: list[str], i: int) -> bool:
+    """The comma of a list ("observation, nailing and plating"): words, then and/or, next."""
+    for j in range(i + 1, min(i + 4, len(lower))):
+        if lower[j] in ("and", "or"):
+            return j > i + 1
+        if not lower[j].isalpha():
+            return False
+    return False
 
 
 def _token_view(doc: Doc, text: str | None = None) -> Tokens:

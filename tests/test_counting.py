@@ -85,6 +85,11 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
     ("The femur was fixed with a 35 mm and a 40 mm, anterior and posterior respectively, "
      "partially threaded screws.", "screw", 2),
     ("A 4.5 mm drill and a tap were used and screws were placed in the femur.", "screw", None),
+    # two modifiers joined by "and"; a total after a comma
+    ("The plate was fixed to the femur with five cortical and locking screws.", "screw", 5),
+    ("Implants: the femoral locking plate, 10-hole, one, and screws, eight in total.",
+     "screw", 8),
+    ("Three holes and screws were placed in the femur.", "screw", None),
 ])
 def test_more_count_forms(checker: Checker, text: str, device: str, count: int | None) -> None:
     found = {k[0]: v for k, v in applied(checker, text).items()}

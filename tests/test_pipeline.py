@@ -49,3 +49,10 @@ def test_pipe_with_two_processes_matches_one(checker: Checker) -> None:
     single = [facts_from_doc(d) for d in checker.nlp.pipe(texts)]
     multi = [facts_from_doc(d) for d in checker.nlp.pipe(texts, n_process=2, batch_size=2)]
     assert single == multi
+
+
+def test_lesion_names_match_in_the_plural(checker: Checker) -> None:
+    text = ("Indication: two non-ossifying fibromas of the left distal femur.\n"
+            "Operation: curettage and allograft, left distal femur, with plate and six screws.")
+    report = checker.nlp(text)._.opnote_report
+    assert report["primary_procedure"] == "femur_lesion_excision"

@@ -27,9 +27,19 @@ def statuses(checker: Checker, text: str) -> dict[str, set[str]]:
     ("Two K-wires were placed provisionally across the femur.", "wire", "provisional"),
     ("A plate was applied to the lateral femur.", "plate", "applied"),
     ("No screws crossed the physis of the femur; two screws were placed.", "screw", "applied"),
+    # a list's comma does not end what was only discussed
+    ("After discussing observation, nailing and plating she chose curettage of the femur.",
+     "nail", "planned"),
 ])
 def test_status_traps(checker: Checker, text: str, device: str, status: str) -> None:
     assert status in statuses(checker, text)[device]
+
+
+def test_a_trigger_before_its_noun_does_not_reach_back(checker: Checker) -> None:
+    """"...five screws in the diaphysis, the provisional wires being removed": the wires."""
+    text = ("A plate was applied to the femur with two provisional K-wires and fixed with five "
+            "locking screws in the diaphysis, the provisional wires being removed.")
+    assert statuses(checker, text)["screw"] == {"applied"}
 
 
 def test_hardware_failure_does_not_negate(checker: Checker) -> None:
