@@ -70,7 +70,11 @@ def decide(
         add("NO_FIXATION_APPLIED", [e for d in facts.devices for e in d.evidence[:1]],
             detail=detail)
     known = [d for d in applied if d.site.bone is not None]
-    if applied and len(known) == len(applied) and all(
+    # "prophylactic osteosynthesis of the distal femur" with only tibial devices typed: the
+    # femur was fixed too, with something the note does not name
+    untyped_on_target = rules.target_bone in facts.generic_fixation_bones and not any(
+        d.site.bone == rules.target_bone for d in applied)
+    if applied and len(known) == len(applied) and not untyped_on_target and all(
         d.site.bone != rules.target_bone for d in applied
     ):
         bones = ", ".join(sorted({d.site.bone or "" for d in applied}))
@@ -83,7 +87,7 @@ def decide(
         template = rules.reasons[code].query or ""
         queries.append(_fmt(template, quote=quote(text, evidence), **values))
 
-    if facts.generic_fixation and not applied:
+    if facts.generic_fixation and (not applied or untyped_on_target):
         ask("DEVICE_TYPE_MISSING", facts.generic_fixation[:1])
     for d in applied:
         if d.count is None:

@@ -447,14 +447,16 @@ def facts_from_doc(doc: Doc) -> Facts:
         ))
     devices.sort(key=lambda d: (d.status != "applied", d.evidence[0] if d.evidence else (0, 0)))
 
-    generic_applied = [tuple(g["span"]) for g in generic
-                       if g["status"] == "applied" and g["section"] not in
-                       ("diagnosis", "indications", "plan", "findings")
-                       and (g["section"] == TITLE or g.get("stated_done", True))]
+    generic_done = [g for g in generic
+                    if g["status"] == "applied" and g["section"] not in
+                    ("diagnosis", "indications", "plan", "findings")
+                    and (g["section"] == TITLE or g.get("stated_done", True))]
+    generic_applied = [tuple(g["span"]) for g in generic_done]
     return Facts(
         text_length=(doc[-1].idx + len(doc[-1].text_with_ws)) if len(doc) else 0,
         devices=devices,
         generic_fixation=generic_applied,
+        generic_fixation_bones=_nearest_bones(generic_done, anchors),
         primary_procedure=report.get("primary_procedure", "other"),
         procedure_evidence=[tuple(e) for e in report.get("procedure_evidence", [])],
         graft=report.get("graft", "none"),
@@ -486,6 +488,17 @@ def _log_less_elsewhere(groups: dict[tuple[str, str | None, str], list[dict[str,
         elif None in elsewhere:
             # how many of the log's devices went elsewhere is unknown: the narrative decides
             counts[key] = _count([m for m in group if m["section"] != LOG])
+
+
+def _nearest_bones(mentions: list[dict[str, Any]], anchors: dict[str, Any]) -> list[str]:
+    """For each mention, the bone named closest to it in its sentence ("prophylactic
+    osteosynthesis of the distal femur" -> femur)."""
+    found: set[str] = set()
+    for m in mentions:
+        near = [b for b in anchors.get("bones", []) if b[1] == m["sent"]]
+        if near:
+            found.add(min(near, key=lambda b: abs(b[3] - m["start"]))[0])
+    return sorted(found)
 
 
 def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

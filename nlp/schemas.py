@@ -50,6 +50,8 @@ class Facts(BaseModel):
     generic_fixation: list[Span] = Field(
         default_factory=list, description="applied fixation mentioned without a device type"
     )
+    generic_fixation_bones: list[str] = Field(
+        default_factory=list, description="bones named nearest to that fixation, per sentence")
     primary_procedure: PrimaryProcedure = "other"
     procedure_evidence: list[Span] = Field(default_factory=list)
     graft: Graft = "none"

@@ -56,6 +56,18 @@ def test_not_supported_lists_every_blocking_reason(kw, primary, expected) -> Non
     assert r.queries == []
 
 
+def test_untyped_fixation_of_the_femur_beside_typed_tibial_devices_is_a_query() -> None:
+    """"Prophylactic osteosynthesis of the distal femur" plus two tibial screws: the femur was
+    fixed too, so the question is the device type, not fixation off the femur."""
+    tibial = [dev("screw", 2, bone="tibia")]
+    r = decide(facts(devices=tibial, generic_fixation=[(10, 20)],
+                     generic_fixation_bones=["femur"]), RULES, "27356")
+    assert (r.verdict, codes(r)) == ("query", ["DEVICE_TYPE_MISSING"])
+    r = decide(facts(devices=tibial, generic_fixation=[(10, 20)],
+                     generic_fixation_bones=["tibia"]), RULES, "27356")
+    assert (r.verdict, codes(r)) == ("not_supported", ["FIXATION_NOT_FEMUR"])
+
+
 def test_fracture_orif_of_the_femur_is_never_supported() -> None:
     """Perfect femoral hardware documentation does not rescue a fracture ORIF."""
     r = decide(facts(primary_procedure="fracture_orif",

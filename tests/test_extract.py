@@ -122,3 +122,11 @@ def test_a_bone_labelling_an_implant_line_sites_its_devices(checker: Checker) ->
             "Medial malleolus: cannulated screw 4.0 mm partially threaded, 2x\n")
     found = applied(checker, text)
     assert found == {("plate", "fibula"): 1, ("screw", "fibula"): 5, ("screw", "tibia"): 2}
+
+
+def test_untyped_fixation_names_its_bone(checker: Checker) -> None:
+    text = ("Operations: 1) Tibial tuberosity osteotomy, left, fixed with two screws into the "
+            "proximal tibia. 2) Curettage and allografting of a non-ossifying fibroma of the left "
+            "distal femur.\n\nProcedure: the fibroma was curetted and packed with allograft "
+            "chips. Prophylactic osteosynthesis of the distal femur was performed.\n")
+    assert facts_from_doc(checker.nlp(text)).generic_fixation_bones == ["femur"]
