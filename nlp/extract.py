@@ -246,6 +246,49 @@ def _focus_bone(m: dict[str, Any], anchors: dict[str, Any]) -> list[Any] | None:
     return max(found, key=lambda b: b[3]) if found else None
 
 
+_ROW_END = re.compile(r"[;|\n]")
+_PLAIN = {"the", "a", "an", "and", "with", "of", "mm", "x", "was", "were", "then", "to", "in",
+          "qty", "ea", "each", "used", "implant", "implants"}
+
+
+def _descriptor(text: str, m: dict[str, Any]) -> set[str]:
+    """Words describing a device where it is named: its log row, or the words before it."""
+    s0, s1 = m["span"]
+    if m["section"] == LOG:
+        start = max((x.end() for x in _ROW_END.finditer(text, 0, s0)), default=0)
+        nxt = _ROW_END.search(text, s1)
+        end = nxt.start() if nxt else len(text)
+    else:
+        start, end = max(0, s0 - 50), s1
+    words = set(re.findall(r"[a-z]+|\d+(?:\.\d+)?", text[start:end].lower()))
+    return words - _PLAIN
+
+
+def _log_rows_like_the_narrative(mentions: list[dict[str, Any]], text: str) -> None:
+    """"One-third tubular plate, 6-hole x1" in a log naming no bone goes where the narrative
+    put its "6-hole one-third tubular plate" (the fibula), not where the last plate went.
+    Plates, nails and rods only: one per bone, each described its own way."""
+    placed = [m for m in mentions if m["status"] == "applied" and m["section"] != LOG
+              and m["bone"] is not None and not m["definite"]]
+    for m in mentions:
+        if m["section"] != LOG or m["bone_stated"] or m["status"] != "applied" \
+                or m["type"] not in SINGLE_UNIT:
+            continue  # (screw rows share sizes and words across bones: too alike to tell)
+        row = _descriptor(text, m)
+        scored: dict[str, int] = {}
+        for o in placed:
+            if o["type"] == m["type"]:
+                score = len(row & _descriptor(text, o))
+                scored[o["bone"]] = max(scored.get(o["bone"], 0), score)
+        if len(scored) < 2:
+            continue
+        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+        if ranked[0][1] >= 2 and ranked[0][1] > ranked[1][1] and ranked[0][0] != m["bone"]:
+            src = next(o for o in placed if o["type"] == m["type"] and o["bone"] == ranked[0][0])
+            m["bone"], m["bone_span"] = src["bone"], src["bone_span"]
+            m["region"] = m["region"] or src["region"]
+
+
 def _take_site(m: dict[str, Any], src: dict[str, Any]) -> None:
     """Give mention `m` the bone of `src`, and its region and side where `m` has none."""
     m["bone"], m["bone_span"] = src["bone"], src["bone_span"]
@@ -397,6 +440,7 @@ def resolved_mentions(doc: Doc) -> list[dict[str, Any]]:
     for m in mentions:
         m["bone_stated"] = m["bone"] is not None
     _resolve_bones(mentions, generic, anchors, doc_text(doc))
+    _log_rows_like_the_narrative(mentions, doc_text(doc))
     if report.get("primary_procedure") != "femur_lesion_excision":
         _operative_bone(mentions, anchors)
     return mentions

@@ -130,3 +130,16 @@ def test_untyped_fixation_names_its_bone(checker: Checker) -> None:
             "distal femur.\n\nProcedure: the fibroma was curetted and packed with allograft "
             "chips. Prophylactic osteosynthesis of the distal femur was performed.\n")
     assert facts_from_doc(checker.nlp(text)).generic_fixation_bones == ["femur"]
+
+
+def test_a_log_row_naming_no_bone_goes_where_the_narrative_put_that_plate(
+        checker: Checker) -> None:
+    text = ("PROCEDURE: Curettage of a non-ossifying fibroma of the right distal femur; ORIF of "
+            "the right distal fibula.\n\nDESCRIPTION: A 7-hole lateral distal femoral locking "
+            "plate was applied to the femur with six screws. The fibula fracture was reduced. A "
+            "6-hole one-third tubular plate was chosen. It was applied to the distal fibula "
+            "with five screws.\n\nIMPLANTS:\nDistal femoral locking plate, 7-hole x1\n"
+            "One-third tubular plate, 6-hole x1\n")
+    found = applied(checker, text)
+    assert found[("plate", "femur")] == 1
+    assert found[("plate", "fibula")] == 1
