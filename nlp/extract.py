@@ -186,9 +186,10 @@ def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]]
             construct[-1] if construct and m["section"] != TITLE else None)
         if src is not None:
             focus = _focus_bone(m, anchors) if m["section"] not in NOT_BODY else None
-            if focus is not None and focus[0] in operated and focus[0] != src["bone"] \
-                    and focus[1] > src["sent"] and PARAGRAPH.search(text, src["span"][1], focus[5]):
-                # a new paragraph, "The lateral malleolus was exposed ... three screws": the
+            moved = focus is not None and focus[0] in operated and focus[0] != src["bone"] \
+                and focus[1] > src["sent"]
+            if moved and PARAGRAPH.search(text, src["span"][1], m["span"][0]):
+                # "The lateral malleolus was exposed ... [new paragraph] three screws": the
                 # narrative moved on to another bone since that device was last placed
                 m["bone"], m["bone_span"] = focus[0], [focus[5], focus[6]]
             else:
@@ -228,12 +229,13 @@ def _target_bone(m: dict[str, Any], anchors: dict[str, Any], text: str) -> list[
 
 def _next_sentence_bone(m: dict[str, Any], anchors: dict[str, Any],
                         mentions: list[dict[str, Any]]) -> list[Any] | None:
-    """"A six-hole plate was selected. It was placed on the distal fibula.": the one bone of
-    a next sentence that opens with a pronoun and names no other device."""
+    """"A six-hole plate was selected. It was placed on the distal fibula with five screws.":
+    the one bone of a next sentence that opens with a pronoun and names no other device of
+    the type."""
     nxt = m.get("next_sent")
     if nxt is None:
         return None
-    if any(o["sent"] == nxt for o in mentions):
+    if any(o["sent"] == nxt and o["type"] == m["type"] for o in mentions):
         return None
     bones = {b[0]: b for b in anchors.get("bones", []) if b[1] == nxt}
     return next(iter(bones.values())) if len(bones) == 1 else None
