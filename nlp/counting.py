@@ -402,6 +402,10 @@ class CountReader:
                     and not any(a <= toks.idx[j] < b for a, b in res.evidence)
                     for j in range(end, s0 + i)):
                 continue  # "(n=4), two at each end": a breakdown, not a multiplier
+            if w == "either" and s0 + i >= end and sent[i + 1:i + 2] in (["side"], ["end"]) \
+                    and not any(self.value(toks, j) is not None for j in range(end, s0 + i)):
+                factor = 2  # "three screws either side of the fracture"; not "#6 (3 either side)"
+                continue
             if w == "per" and i + 1 < len(sent) and sent[i + 1] in ("side", "limb", "leg", "femur",
                                                                     "hip", "neck"):
                 factor = 2  # "2 per side": both sides were done

@@ -90,6 +90,10 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
     ("Implants: the femoral locking plate, 10-hole, one, and screws, eight in total.",
      "screw", 8),
     ("Three holes and screws were placed in the femur.", "screw", None),
+    # "either side" doubles a count, unless the count is a breakdown in brackets
+    ("The plate was fixed to the femur with three bicortical screws either side of the "
+     "fracture.", "screw", 6),
+    ("Femoral LCP, locking screws #6 (3 either side of window).", "screw", 6),
 ])
 def test_more_count_forms(checker: Checker, text: str, device: str, count: int | None) -> None:
     found = {k[0]: v for k, v in applied(checker, text).items()}

@@ -143,3 +143,12 @@ def test_a_log_row_naming_no_bone_goes_where_the_narrative_put_that_plate(
     found = applied(checker, text)
     assert found[("plate", "femur")] == 1
     assert found[("plate", "fibula")] == 1
+
+
+def test_an_implant_clause_at_the_end_of_a_sentence_is_a_log(checker: Checker) -> None:
+    text = ("Chondroblastoma of the right lateral femoral condyle: curettage and refixation of "
+            "the trapdoor with two headless compression screws into the lateral femoral "
+            "condyle. Two 3.0 mm headless compression screws were inserted into the lateral "
+            "femoral condyle; review at two weeks; implants: two headless compression screws "
+            "3.0 mm, lengths 20 and 22 mm.")
+    assert applied(checker, text)[("screw", "femur")] == 2

@@ -243,8 +243,10 @@ class DeviceMentions(WordLists):
 
     @staticmethod
     def _log_sentence(toks: Tokens, start: int) -> bool:
-        """An inline implant list: "Hardware consisted of ...", "Implants used: ..."."""
+        """An inline implant list: "Hardware consisted of ...", "Implants used: ...", also as
+        the last clause of a sentence ("...; implants: two headless screws 3.0 mm")."""
         s0 = toks.sent_start[start]
+        s0 = max([s0] + [j + 1 for j in range(s0, start) if toks.lower[j] == ";"])
         head = toks.lower[s0:s0 + 3]
         return bool(head) and head[0] in ("hardware", "implants", "implant") and any(
             w in ("consisted", "consists", "used", "included", "includes", "implanted",
