@@ -182,8 +182,15 @@ def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]]
         before = [o for o in same if o["start"] < m["start"]]
         construct = [o for o in applied[:i] if o["bone"] is not None
                      and o["section"] == m["section"] and m["sent"] - o["sent"] < 400]
-        src = (before[-1] if before else same[0]) if same else (
-            construct[-1] if construct and m["section"] != TITLE else None)
+        in_body = [o for o in before if o["section"] != TITLE]
+        if m["section"] != TITLE and not in_body and construct \
+                and len({o["bone"] for o in before}) > 1:
+            # the title names screws on two bones ("...tibial plateau with plates and screws;
+            # screw fixation of the fibular head"): the construct being built decides
+            src = construct[-1]
+        else:
+            src = (before[-1] if before else same[0]) if same else (
+                construct[-1] if construct and m["section"] != TITLE else None)
         if src is not None:
             focus = _focus_bone(m, anchors) if m["section"] not in NOT_BODY else None
             moved = focus is not None and focus[0] in operated and focus[0] != src["bone"] \

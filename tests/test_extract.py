@@ -152,3 +152,16 @@ def test_an_implant_clause_at_the_end_of_a_sentence_is_a_log(checker: Checker) -
             "femoral condyle; review at two weeks; implants: two headless compression screws "
             "3.0 mm, lengths 20 and 22 mm.")
     assert applied(checker, text)[("screw", "femur")] == 2
+
+
+def test_title_screws_on_two_bones_leave_the_body_screws_to_their_construct(
+        checker: Checker) -> None:
+    text = ("Operation: open reduction and osteosynthesis of the right tibial plateau with two "
+            "plates and screws; screw osteosynthesis of the right fibular head.\n\n"
+            "Medial side: a 5-hole buttress plate is applied on the posteromedial side and fixed "
+            "with four cortical screws.\nFibular head: the fragment is fixed with one 3.5 mm "
+            "cortical screw into the fibula.\n\nImplants: buttress plate 5-hole 1; LCP proximal "
+            "tibia lateral 9-hole 1; 3.5 mm cortical screws 5.\n")
+    found = applied(checker, text)
+    assert found[("screw", "fibula")] == 1
+    assert found[("screw", "tibia")] == 4

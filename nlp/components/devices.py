@@ -174,7 +174,12 @@ class DeviceMentions(WordLists):
                         count_ev = []
                         mention["indeterminate"] = True
             sent = toks.sent_start[start]
-            bone = self._nearest(toks, start, end, bones_by.get(sent, [])) \
+            candidates = bones_by.get(sent, [])
+            if mention["section"] == "implants":
+                # a log row's bone is its own: "LCP proximal tibia 9-hole 1; cortical screws 9"
+                candidates = [b for b in candidates if not any(
+                    toks.lower[j] in (";", "|") for j in range(min(b[1], start), max(b[0], end)))]
+            bone = self._nearest(toks, start, end, candidates) \
                 or self._line_label(toks, start, bones)
             region = self._region(toks, bone, start, end, regions_by.get(sent, []))
             side = (self._nearest(toks, bone[0], bone[1], sides_by.get(sent, []), max_dist=5)
