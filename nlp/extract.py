@@ -172,7 +172,7 @@ def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]]
             continue
         target = None
         if m["section"] not in NOT_BODY:
-            target = (_target_bone(m, anchors, text)
+            target = (_target_bone(m, anchors)
                       or _next_sentence_bone(m, anchors, mentions))
         if target is not None:
             m["bone"], m["bone_span"] = target[0], [target[5], target[6]]
@@ -215,22 +215,17 @@ def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]]
             m["bone"], m["bone_span"] = b[0], [b[5], b[6]]
 
 
-def _line_around(text: str, start: int, end: int) -> str:
-    return text[text.rfind("\n", 0, start) + 1:(text.find("\n", end) + 1 or len(text) + 1) - 1]
-
-
-def _target_bone(m: dict[str, Any], anchors: dict[str, Any], text: str) -> list[Any] | None:
+def _target_bone(m: dict[str, Any], anchors: dict[str, Any]) -> list[Any] | None:
     """"Two screws were used to fix the osteotomy site": the one bone the title or the
     diagnosis names with that osteotomy (or fracture, nonunion, fusion)."""
     words = set(m.get("targets", ()))
     if not words:
         return None
     found: dict[str, list[Any]] = {}
-    for b in anchors.get("bones", []):
-        if b[2] in (TITLE, "diagnosis"):
-            line = set(re.findall(r"[a-z][a-z-]*", _line_around(text, b[5], b[6]).lower()))
-            if line & words:
-                found.setdefault(b[0], b)
+    # (a pipeline saved before bone_targets existed gives none: the rule then stays silent)
+    for b, fixes in zip(anchors.get("bones", []), anchors.get("bone_targets", []), strict=False):
+        if words.intersection(fixes):
+            found.setdefault(b[0], b)
     return next(iter(found.values())) if len(found) == 1 else None
 
 

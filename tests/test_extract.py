@@ -165,3 +165,16 @@ def test_title_screws_on_two_bones_leave_the_body_screws_to_their_construct(
     found = applied(checker, text)
     assert found[("screw", "fibula")] == 1
     assert found[("screw", "tibia")] == 4
+
+
+def test_a_bunionectomy_title_line_names_an_osteotomy(checker: Checker) -> None:
+    text = ("PROCEDURES:\n1. Austin bunionectomy, distal first metatarsal, right foot, with screw "
+            "fixation.\n2. Akin osteotomy, proximal phalanx of the hallux, right foot, with screw "
+            "fixation.\n\nPROCEDURE IN DETAIL: A chevron cut was made in the first metatarsal head "
+            "and the capital fragment was shifted laterally. A 3.0 mm "
+            "cannulated screw was inserted across the osteotomy.\n\nAttention was directed to "
+            "the proximal phalanx. The wedge was removed. It was fixated with a 2.4 mm "
+            "cannulated screw.\n")
+    found = applied(checker, text)
+    assert found[("screw", "metatarsal")] == 1
+    assert found[("screw", "phalanx")] == 1

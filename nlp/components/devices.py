@@ -253,9 +253,15 @@ class DeviceMentions(WordLists):
         s0 = toks.sent_start[start]
         s0 = max([s0] + [j + 1 for j in range(s0, start) if toks.lower[j] == ";"])
         head = toks.lower[s0:s0 + 3]
-        return bool(head) and head[0] in ("hardware", "implants", "implant") and any(
-            w in ("consisted", "consists", "used", "included", "includes", "implanted",
-                  "placed", "utilized", ":") for w in head[1:])
+        if bool(head) and head[0] in ("hardware", "implants", "implant") and any(
+                w in ("consisted", "consists", "used", "included", "includes", "implanted",
+                      "placed", "utilized", ":") for w in head[1:]):
+            return True
+        # "..., and the implants recorded were two headless screws and one cortical screw"
+        words = toks.lower[s0:start]
+        return any(w in ("implants", "hardware") and words[k + 1:k + 3] in (
+            ["recorded", "were"], ["used", "were"], ["implanted", "were"], ["recorded", ":"])
+            for k, w in enumerate(words))
 
     def _restatements(self, toks: Tokens, spans: list[tuple[int, int, str, str]]) -> set[int]:
         """Starts of device spans that name the device just named again ("LCP proximal

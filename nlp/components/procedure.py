@@ -6,6 +6,7 @@ Stores `doc._.opnote_report` = {"primary_procedure", "procedure_evidence", "graf
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from spacy.language import Language
@@ -40,6 +41,8 @@ class ReportFacts(WordLists):
         self.default_status: dict[str, str] = dict(words["default_status"])
         self.title_sections = set(words["title_sections"])
         self.punctuation: dict[str, str] = dict(words["punctuation_terminators"])
+        self.targets = {w: w for w in words["fixation_targets"]}
+        self.targets.update({w: "osteotomy" for w in words["named_osteotomies"]})
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -144,9 +147,24 @@ class ReportFacts(WordLists):
             "laterality": side,
             "laterality_evidence": side_ev,
             "lesion_evidence": [list(span_of(s[0], s[1])) for s in (femoral_lesions or benign)[:2]],
-            "anchors": _anchors(toks, bones, regions, sides, where),
+            "anchors": {**_anchors(toks, bones, regions, sides, where),
+                        "bone_targets": self._line_targets(toks, text, bones, where)},
         }
         return doc
+
+    def _line_targets(self, toks: Tokens, text: str, bones: list, where: Any) -> list[list[str]]:
+        """Per bone: what a title or diagnosis line naming it fixes ("Medial malleolus
+        osteotomy" -> osteotomy), for devices that name only the osteotomy or fracture."""
+        out: list[list[str]] = []
+        for b in bones:
+            if where(b) not in ("procedure", "diagnosis"):
+                out.append([])
+                continue
+            a, z = toks.span(b[0], b[1])
+            line = text[text.rfind("\n", 0, a) + 1:(text.find("\n", z) + 1 or len(text) + 1) - 1]
+            words = re.findall(r"[a-z][a-z-]*", line.lower())
+            out.append(sorted({self.targets[w] for w in words if w in self.targets}))
+        return out
 
 
 def _operative_side(toks: Tokens, sides: list, bones: list, where: Any, has_header: bool
