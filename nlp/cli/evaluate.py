@@ -83,7 +83,14 @@ def render_scores(s: Scores, show_errors: bool = False) -> str:
 def ablation_report(model: str | None) -> str:
     """Rules alone vs rules + the installed learned parts, on dev, test and MTSamples."""
     from ..check import InputError
-    from ..learn.train import EXTERNAL, ROOT_CORPUS, ablation_table, load_splits, run_ablation
+    from ..learn.train import (
+        EXTERNAL,
+        ROOT_CORPUS,
+        ablation_table,
+        load_splits,
+        run_ablation,
+        shift_sets,
+    )
 
     checker = _util.load_checker(model, None)
     if "opnote_learned" not in checker.nlp.pipe_names or \
@@ -91,8 +98,7 @@ def ablation_report(model: str | None) -> str:
         raise InputError("no learned models in the pipeline: run `opcheck train` first")
     models = checker.nlp.get_pipe("opnote_learned").models
     splits = load_splits(ROOT_CORPUS, EXTERNAL,
-                         names=("dev", "test", "shift", "shift2", "shift3", "shift4",
-                                "shift5"))
+                         names=("dev", "test", *shift_sets(ROOT_CORPUS)))
     table = run_ablation(models, splits, log=lambda m: None)
     return ablation_table({"ablation": table}) + "\n"
 

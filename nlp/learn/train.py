@@ -142,11 +142,17 @@ def _no_worse(a: dict[str, Any], b: dict[str, Any]) -> tuple[bool, bool]:
     return not worse, better
 
 
+def shift_sets(corpus: Path = ROOT_CORPUS) -> tuple[str, ...]:
+    """The style-shift sets in corpus/ (shift.jsonl, shift2.jsonl, ...), in the order written."""
+    names = [p.stem for p in corpus.glob("shift*.jsonl")]
+    return tuple(sorted(names, key=lambda n: int(n[5:] or 1)))
+
+
 def load_splits(corpus: Path, external: Path | None,
-                names: tuple[str, ...] = ("train", "dev", "test", "shift", "shift2", "shift3",
-                                         "shift4", "shift5")
-                ) -> dict[str, Split]:
-    """The corpus splits with their mention gold, plus the labelled MTSamples file if present."""
+                names: tuple[str, ...] | None = None) -> dict[str, Split]:
+    """The corpus splits with their mention gold, plus the labelled MTSamples file if present;
+    by default train, dev, test and every style-shift set."""
+    names = names or ("train", "dev", "test", *shift_sets(corpus))
     mentions = load_mentions(sorted((corpus / "mentions").glob("*.jsonl")))
     splits = {}
     for name in names:
@@ -266,8 +272,7 @@ def train(corpus: Path, out: Path, external: Path | None = None, seed: int = SEE
     use_status, use_procedure = CONFIGS[chosen]
     final = _with_learned(models, use_status, use_procedure)
     # the style-shift sets add the wrong verdicts a confidence model needs to learn from
-    fit = [splits["train"]] + [splits[n] for n in ("shift", "shift2", "shift3", "shift4",
-                                                   "shift5") if n in splits]
+    fit = [splits["train"]] + [splits[n] for n in shift_sets(corpus) if n in splits]
     conf = confidence_model(final, fit, splits["dev"], seed)
     if conf is not None:
         models["confidence"] = conf
