@@ -65,21 +65,21 @@ def status_of(
             limit = min(sent_end, t.end + t.max_scope) if t.max_scope else sent_end
             # a terminator right after the trigger does not end it ("previously placed
             # screws"), unless it is marked to ("removed from the screw post")
-            blocked = any(
-                (term.direction in ("forward", "both") and t.end < term.start
-                 or term.direction == "forward_adjacent" and t.end <= term.start
-                 # the comma of a list ends a scope, except of what was only discussed
-                 # ("after discussing observation, nailing and plating")
-                 or term.direction == "enumeration" and t.category != "PLANNED"
-                 and t.end < term.start)
-                and term.end <= start for term in terms)
-            if start < limit and not blocked:
+            if start < limit and not any(
+                    t.end <= term.start and term.end <= start and (
+                        term.direction in ("forward", "both") and t.end < term.start
+                        or term.direction == "forward_adjacent"
+                        # the comma of a list ends a scope, except of what was only discussed
+                        # ("after discussing observation, nailing and plating")
+                        or term.direction == "enumeration" and t.category != "PLANNED"
+                        and t.end < term.start)
+                    for term in terms):
                 dist = start - t.end
         elif t.start >= end and t.direction in ("backward", "bidirectional"):
             limit = max(sent_start, t.start - t.max_scope) if t.max_scope else sent_start
-            blocked = any(term.direction in ("backward", "both") and end <= term.start
-                          and term.end < t.start for term in terms)
-            if end > limit and not blocked:
+            if end > limit and not any(end <= term.start and term.end < t.start
+                                       and term.direction in ("backward", "both")
+                                       for term in terms):
                 dist = t.start - end
         if dist is not None:
             key = (PRIORITY.get(t.category, 9), dist)

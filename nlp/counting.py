@@ -393,7 +393,8 @@ class CountReader:
         if res.definite or res.total:
             return
         sent = toks.lower[s0:s1]
-        levels = {w.upper() for w in sent if self.level.match(w.upper())}
+        levels = {w.upper() for w in sent
+                  if 1 < len(w) < 4 and w[0] in "ctls" and self.level.match(w.upper())}
         # "each of (the) three levels", "at each of C3, C4 and C5"
         factor = 1
         for i, w in enumerate(sent):

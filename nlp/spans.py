@@ -41,6 +41,16 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+def span_tuples(doc: Doc, key: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, label, id) of the spans in doc.spans[key], read once per Doc: iterating a
+    SpanGroup builds a Span object per item, and two components need the same list."""
+    cached = doc.user_hooks.get(("opnote_spans", key))
+    if cached is None:
+        cached = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(key, [])]
+        doc.user_hooks[("opnote_spans", key)] = cached
+    return cached
+
+
 def token_view(doc: Doc, text: str | None = None) -> Tokens:
     """Lower-cased tokens, offsets and sentence bounds of a Doc, read in bulk, once per Doc.
 

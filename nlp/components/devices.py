@@ -24,10 +24,12 @@ from ..spans import (
     by_sentence,
     doc_text,
     longest_first,
+    span_tuples,
     token_view,
     trigger_index,
 )
 
+_LOG_WORDS = frozenset({"hardware", "implants", "implant"})
 _LIST_MARK = re.compile(r"^(?:\d{1,2}|[a-z])[.)]?$")
 CATEGORY_STATUS = {
     "NEGATED": "negated", "PLANNED": "planned", "REMOVED": "removed",
@@ -73,7 +75,7 @@ class DeviceMentions(WordLists):
         text = doc_text(doc)
         toks = token_view(doc, text)
         sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
-        raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
+        raw = span_tuples(doc, self.spans_key)
         device_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "device"])
         bone_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "bone"])
         named = [s for s in device_family if s[2] == "DEVICE"]
@@ -95,6 +97,15 @@ class DeviceMentions(WordLists):
         generic: list[dict[str, Any]] = []
         # with an external fixator in the report, plain "pins" are its pins
         exfix = any(s[2] == "NONDEVICE" and s[3] == "exfix" for s in device_family)
+        word_sets: dict[int, frozenset[str]] = {}
+        labels = {b[0]: b for b in bones
+                  if b[1] < len(toks.lower) and toks.lower[b[1]] in (":", "-")}
+
+        def sent_words(s0: int) -> frozenset[str]:
+            if s0 not in word_sets:
+                word_sets[s0] = frozenset(toks.lower[s0:toks.sent_end[s0]])
+            return word_sets[s0]
+
         for start, end, label, kid in device_family:
             if label == "NONDEVICE":
                 continue
@@ -110,7 +121,9 @@ class DeviceMentions(WordLists):
             section = section_at(sections, char)
             if char < section[1]:
                 continue  # the heading word itself ("IMPLANTS:", "Hardware:")
-            if section[3] not in ("implants", "explants") and self._log_sentence(toks, start):
+            words = sent_words(toks.sent_start[start])
+            if section[3] not in ("implants", "explants") and not _LOG_WORDS.isdisjoint(words) \
+                    and self._log_sentence(toks, start):
                 section = (section[0], section[1], section[2], "implants")
             if label == "DEVICE" and self._not_a_device(
                     toks, start, end, kid, section[3] in ("implants", "explants")):
@@ -123,9 +136,7 @@ class DeviceMentions(WordLists):
                 "sent": toks.sent_start[start],
             }
             if label == "GENERIC":
-                s0, s1 = toks.sent_start[start], toks.sent_end[start]
-                mention["stated_done"] = any(w in self.placement_verbs
-                                             for w in toks.lower[s0:s1])
+                mention["stated_done"] = not self.placement_verbs.isdisjoint(words)
                 generic.append(mention)
                 continue
             word = toks.lower[end - 1]
@@ -137,14 +148,14 @@ class DeviceMentions(WordLists):
             other_type = type_at.get(end) not in (None, kid)
             process = nxt in self.process or other_type or word.endswith("ing") \
                 or word in ("plated",)
-            s0, s1 = toks.sent_start[start], toks.sent_end[start]
-            mention["stated_done"] = any(w in self.placement_verbs for w in toks.lower[s0:s1])
+            s1 = toks.sent_end[start]
+            mention["stated_done"] = not self.placement_verbs.isdisjoint(words)
             # for site linking across sentences (nlp/extract.py): what the sentence fixes
             # ("the osteotomy"), and whether the next one goes on with "It was placed on..."
-            mention["targets"] = sorted(self.fixation_targets.intersection(toks.lower[s0:s1]))
+            mention["targets"] = sorted(self.fixation_targets.intersection(words))
             mention["next_sent"] = s1 if s1 < len(toks.lower) and \
                 toks.lower[s1] in self.continuing else None
-            mention["distributive"] = not self.distributive.isdisjoint(toks.lower[s0:s1])
+            mention["distributive"] = not self.distributive.isdisjoint(words)
             mention["article"], mention["another"] = False, False
             mention["indeterminate"] = False
             if process:
@@ -180,7 +191,7 @@ class DeviceMentions(WordLists):
                 candidates = [b for b in candidates if not any(
                     toks.lower[j] in (";", "|") for j in range(min(b[1], start), max(b[0], end)))]
             bone = self._nearest(toks, start, end, candidates) \
-                or self._line_label(toks, start, bones)
+                or (self._line_label(toks, start, labels) if labels else None)
             region = self._region(toks, bone, start, end, regions_by.get(sent, []))
             side = (self._nearest(toks, bone[0], bone[1], sides_by.get(sent, []), max_dist=5)
                     if bone else None)
@@ -347,17 +358,18 @@ class DeviceMentions(WordLists):
         return self.default_status.get(section, "applied"), None
 
     @staticmethod
-    def _line_label(toks: Tokens, start: int, bones: list[tuple[int, int, str, str]]
+    def _line_label(toks: Tokens, start: int, labels: dict[int, tuple[int, int, str, str]]
                     ) -> tuple[int, int, str, str] | None:
         """"Fibula: one-third tubular plate, 1x; cortical screw 3.5 mm, 5x": a bone labelling
-        the line (bone, then a colon, at the line's start) sites every device on it."""
+        the line (bone, then a colon, at the line's start) sites every device on it.
+        `labels`: bones followed by ":" or "-", by start token."""
         line = start
         while line > 0 and not toks.line_start[line]:
             line -= 1
-        for b in bones:
-            lead = toks.lower[line:b[0]]
-            if line <= b[0] <= line + 2 and b[1] < start and toks.lower[b[1]] in (":", "-") \
-                    and all(not w[:1].isalnum() or _LIST_MARK.match(w) for w in lead):
+        for k in range(line, min(line + 3, start)):
+            b = labels.get(k)
+            if b is not None and b[1] < start and all(
+                    not w[:1].isalnum() or _LIST_MARK.match(w) for w in toks.lower[line:k]):
                 return b
         return None
 

@@ -21,6 +21,7 @@ from ..spans import (
     WordLists,
     doc_text,
     longest_first,
+    span_tuples,
     token_view,
     trigger_index,
 )
@@ -48,7 +49,7 @@ class ReportFacts(WordLists):
         text = doc_text(doc)
         toks = token_view(doc, text)
         sections = doc._.opnote_sections or [[0, 0, len(text), "description"]]
-        raw = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.spans_key, [])]
+        raw = span_tuples(doc, self.spans_key)
         bone_family = longest_first([s for s in raw if s[2] in ("BONE", "NONBONE")])
         named = [s for s in raw if s[2] == "DEVICE"]
         bones = [s for s in bone_family if s[2] == "BONE" and not any(
