@@ -308,6 +308,9 @@ class CountReader:
                     res.count = v
                     res.evidence.append(toks.span(j, j + 2))
                     return
+            if w in ("x", "×") and j > end and _NUMBER.match(toks.lower[j - 1]):
+                j += 1  # "3.5 x 30": a size, not "x 30"
+                continue
             if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units",
                      "number", "qté", "qte", "quantité"):
                 k = j + 1

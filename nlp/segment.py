@@ -23,7 +23,8 @@ _HEADING = re.compile(r"^[ \t]*(?:\[[ xX✓]?\][ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
 TITLE_MAX_WORDS = 80
 SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other", "implants"}  # one paragraph each
 _INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items
-_CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?)[ \t]*:?[ \t]*$")
+_CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?(?:[ \t]*\([^()\n]{1,80}\))?)"
+                        r"[ \t]*:?[ \t]*$")  # "IMPLANT RECORD (from OR nursing, scanned)"
 
 
 def sentence_starts(text: str) -> list[int]:

@@ -94,6 +94,11 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
     ("The plate was fixed to the femur with three bicortical screws either side of the "
      "fracture.", "screw", 6),
     ("Femoral LCP, locking screws #6 (3 either side of window).", "screw", 6),
+    # a space-aligned implant table under a heading with a remark in brackets
+    ("IMPLANT RECORD (from OR nursing, scanned)\n"
+     "Description                   Size        Qty   Site\n"
+     "Cannulated locking screw      5.0 x 65    3     L proximal femur\n"
+     "Cortical screw                3.5 x 30    4     L proximal femur\n", "screw", 7),
 ])
 def test_more_count_forms(checker: Checker, text: str, device: str, count: int | None) -> None:
     found = {k[0]: v for k, v in applied(checker, text).items()}
