@@ -356,7 +356,14 @@ def _fallback_side(bone: str, anchors: dict[str, Any]) -> str | None:
 
 def _count(group: list[dict[str, Any]], old_hardware: bool = False
            ) -> tuple[int | None, list[list[int]]]:
-    """Total for one device type on one bone: log, else narrative, else title."""
+    """Total for one device type on one bone: a correcting addendum, else the log, else the
+    narrative, else the title."""
+    corrected = [m for m in _without_breakdowns([m for m in group if m.get("correction")])
+                 if m["count"] is not None and not m["definite"]]
+    if corrected:  # "nine screws in total", else the last number the addendum gives
+        best = max((m for m in corrected if m["total"]), key=lambda m: m["count"],
+                   default=corrected[-1])
+        return best["count"], best["count_evidence"]
     log = [m for m in group if m["section"] == LOG]
     body = [m for m in group if m["section"] not in (LOG, TITLE)]
     title = [m for m in group if m["section"] == TITLE]

@@ -178,3 +178,15 @@ def test_a_bunionectomy_title_line_names_an_osteotomy(checker: Checker) -> None:
     found = applied(checker, text)
     assert found[("screw", "metatarsal")] == 1
     assert found[("screw", "phalanx")] == 1
+
+
+def test_an_addendum_that_corrects_the_count_replaces_it(checker: Checker) -> None:
+    body = ("PROCEDURE: Curettage of a giant cell tumour of the left distal femur with cement "
+            "and plate fixation.\n\nDESCRIPTION: An 11-hole lateral distal femoral locking "
+            "plate was applied to the lateral distal femur and fixed with six screws.\n\n")
+    corrected = body + ("ADDENDUM (same author): The screw count above is incorrect. The "
+                        "radiographs show seven screws in the plate: four locking and three "
+                        "cortical. The count is corrected to seven screws.\n")
+    added = body + "ADDENDUM: The patient's daughter was informed by telephone.\n"
+    assert applied(checker, corrected)[("screw", "femur")] == 7
+    assert applied(checker, added)[("screw", "femur")] == 6

@@ -29,6 +29,7 @@ from ..spans import (
     trigger_index,
 )
 
+_WORD = re.compile(r"[a-z]+")
 _LOG_WORDS = frozenset({"hardware", "implants", "implant"})
 _LIST_MARK = re.compile(r"^(?:\d{1,2}|[a-z])[.)]?$")
 CATEGORY_STATUS = {
@@ -69,6 +70,7 @@ class DeviceMentions(WordLists):
         self.fixation_targets = set(words["fixation_targets"])
         self.continuing = set(words["continuing_pronouns"])
         self.distributive = set(words["distributive_words"])
+        self.correction_words = set(words["correction_words"])
 
     # -- main --------------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -98,6 +100,9 @@ class DeviceMentions(WordLists):
         # with an external fixator in the report, plain "pins" are its pins
         exfix = any(s[2] == "NONDEVICE" and s[3] == "exfix" for s in device_family)
         word_sets: dict[int, frozenset[str]] = {}
+        # addenda that say they correct the report ("the count above is corrected to seven")
+        corrections = {sec[0] for sec in sections if sec[3] == "addendum" and not
+                       self.correction_words.isdisjoint(_WORD.findall(text[sec[1]:sec[2]].lower()))}
         labels = {b[0]: b for b in bones
                   if b[1] < len(toks.lower) and toks.lower[b[1]] in (":", "-")}
 
@@ -156,6 +161,7 @@ class DeviceMentions(WordLists):
             mention["next_sent"] = s1 if s1 < len(toks.lower) and \
                 toks.lower[s1] in self.continuing else None
             mention["distributive"] = not self.distributive.isdisjoint(words)
+            mention["correction"] = section[0] in corrections
             mention["article"], mention["another"] = False, False
             mention["indeterminate"] = False
             if process:
