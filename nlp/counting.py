@@ -312,7 +312,7 @@ class CountReader:
                 j += 1  # "3.5 x 30": a size, not "x 30"
                 continue
             if w in ("x", "×", "#", "qty", "quantity", "qty:", "count", "n", "no.", "units",
-                     "number", "qté", "qte", "quantité"):
+                     "number", "qté", "qte", "quantité", "times"):  # "screws times three"
                 k = j + 1
                 while k < limit and toks.lower[k] in (":", "=", ".", "-", "of"):
                     k += 1

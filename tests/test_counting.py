@@ -94,6 +94,10 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
     ("The plate was fixed to the femur with three bicortical screws either side of the "
      "fracture.", "screw", 6),
     ("Femoral LCP, locking screws #6 (3 either side of window).", "screw", 6),
+    # speech-recognition sound-alikes: "7 whole plait", "scrues times three"
+    ("IMPLANTS: 7 whole distal femoral locking plait times one. 5.0 mm locking scrues times "
+     "three. 4.5 mm cortical scrues times 3.", "screw", 6),
+    ("IMPLANTS: 7 whole distal femoral locking plait times one.", "plate", 1),
     # a space-aligned implant table under a heading with a remark in brackets
     ("IMPLANT RECORD (from OR nursing, scanned)\n"
      "Description                   Size        Qty   Site\n"
