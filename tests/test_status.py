@@ -35,6 +35,22 @@ def test_status_traps(checker: Checker, text: str, device: str, status: str) -> 
     assert status in statuses(checker, text)[device]
 
 
+def test_a_plate_held_temporarily_by_wires_is_applied(checker: Checker) -> None:
+    text = ("A 6-hole proximal femoral locking plate was selected. Two K-wires were passed to "
+            "hold the plate temporarily on the femur, and the plate was then fixed with six "
+            "screws. The K-wires were removed.")
+    found = statuses(checker, text)
+    assert found["plate"] == {"applied"}
+    assert "applied" not in found["wire"]
+
+
+def test_an_operation_planned_heading_is_a_plan(checker: Checker) -> None:
+    text = ("Operation planned: curettage, grafting and fixation by 3 cannulated screws.\n"
+            "Operation done: curettage of the femoral cyst and filling with calcium sulphate.\n"
+            "After discussion with the senior, fixation was not done.")
+    assert "applied" not in statuses(checker, text).get("screw", set())
+
+
 def test_a_trigger_before_its_noun_does_not_reach_back(checker: Checker) -> None:
     """"...five screws in the diaphysis, the provisional wires being removed": the wires."""
     text = ("A plate was applied to the femur with two provisional K-wires and fixed with five "

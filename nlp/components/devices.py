@@ -30,6 +30,7 @@ from ..spans import (
 )
 
 _WORD = re.compile(r"[a-z]+")
+_HOLD = frozenset({"hold", "held", "holding", "holds"})
 _LOG_WORDS = frozenset({"hardware", "implants", "implant"})
 _LIST_MARK = re.compile(r"^(?:\d{1,2}|[a-z])[.)]?$")
 CATEGORY_STATUS = {
@@ -133,7 +134,7 @@ class DeviceMentions(WordLists):
             if label == "DEVICE" and self._not_a_device(
                     toks, start, end, kid, section[3] in ("implants", "explants")):
                 continue
-            status, trigger = self._status(toks, start, end, index, section[3])
+            status, trigger = self._status(toks, start, end, index, section[3], kid)
             mention: dict[str, Any] = {
                 "start": start, "end": end, "span": list(toks.span(start, end)),
                 "section": section[3], "status": status,
@@ -343,13 +344,16 @@ class DeviceMentions(WordLists):
         return not any(w in self.new_procedure for w in toks.lower[s0:s1])
 
     def _status(self, toks: Tokens, start: int, end: int, index: TriggerIndex,
-                section: str) -> tuple[str, tuple[int, int] | None]:
+                section: str, kind: str = "") -> tuple[str, tuple[int, int] | None]:
         s0, s1 = toks.sent_start[start], toks.sent_end[start]
         hit = index.status(start, end, s0, s1)
         if hit is not None and hit.category == "NEGATED":
             nxt = toks.lower[end] if end < len(toks.lower) else ""
             if nxt in self.pseudo_verbs:
                 hit = None  # "no screws crossed the physis": the screws exist
+        if hit is not None and hit.category == "PROVISIONAL" and kind not in ("wire", "pin") \
+                and not _HOLD.isdisjoint(toks.lower[max(s0, start - 3):start]):
+            hit = None  # "K-wires were passed to hold the plate temporarily": the wires were
         if hit is not None and hit.category == "REMOVED" and any(
                 w in self.future_cues for w in toks.lower[hit.end:min(s1, hit.end + 12)]):
             hit = None  # "wires removed at 6 weeks in clinic": left in place today
