@@ -372,7 +372,7 @@ class CountReader:
         j = end
         while j < s1 - 1:
             w = toks.lower[j]
-            if w in ("and", ",", "plus", "with") and j + 2 <= s1:
+            if w in ("and", ",", "plus", "with", "+", "&") and j + 2 <= s1:
                 k = j + 1
                 v = self.value(toks, k) if k < s1 else None
                 if v is not None and not self.is_size(toks, k) and k + 1 < s1 \

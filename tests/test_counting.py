@@ -94,6 +94,9 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
     ("The plate was fixed to the femur with three bicortical screws either side of the "
      "fracture.", "screw", 6),
     ("Femoral LCP, locking screws #6 (3 either side of window).", "screw", 6),
+    ("Clavicle plate (8-hole) to R clavicle shaft, 3 screws medial + 3 lateral.", "screw", 6),
+    ("IMPLANTS:\n- Femoral nail, 10 x 400 mm (1)\n- 5.0 mm locking screws for the femoral nail "
+     "(4)\n", "nail", 1),
     # speech-recognition sound-alikes: "7 whole plait", "scrues times three"
     ("IMPLANTS: 7 whole distal femoral locking plait times one. 5.0 mm locking scrues times "
      "three. 4.5 mm cortical scrues times 3.", "screw", 6),

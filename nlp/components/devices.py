@@ -93,6 +93,12 @@ class DeviceMentions(WordLists):
         table = table_quantities(text)
         merged = self._restatements(toks, [s for s in device_family if s[2] == "DEVICE"])
         starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE" and s[0] not in merged)
+        # "5.0 mm locking screws for the femoral nail (4)": in a log row the nail describes
+        described = frozenset(
+            b for b in starts if "for" in toks.lower[max(b - 3, 0):b]
+            and section_at(sections, toks.idx[b])[3] == "implants"
+            and any(a in starts for a in range(toks.sent_start[b], b)))
+        starts = starts - described
         type_at = {s[0]: s[3] for s in device_family if s[2] == "DEVICE"}
         covered = frozenset(i for s in device_family if s[2] == "DEVICE"
                             for i in range(s[0], s[1]))
@@ -133,6 +139,8 @@ class DeviceMentions(WordLists):
                 section = (section[0], section[1], section[2], "implants")
             if label == "DEVICE" and self._not_a_device(
                     toks, start, end, kid, section[3] in ("implants", "explants")):
+                continue
+            if start in described:
                 continue
             status, trigger = self._status(toks, start, end, index, section[3], kid)
             mention: dict[str, Any] = {
