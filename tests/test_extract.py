@@ -190,3 +190,11 @@ def test_an_addendum_that_corrects_the_count_replaces_it(checker: Checker) -> No
     added = body + "ADDENDUM: The patient's daughter was informed by telephone.\n"
     assert applied(checker, corrected)[("screw", "femur")] == 7
     assert applied(checker, added)[("screw", "femur")] == 6
+
+
+def test_a_device_named_for_another_only_describes_it(checker: Checker) -> None:
+    text = ("Q: Fixation - calcaneal osteotomy?\nA: Two 7.0 mm headless compression screws into "
+            "the calcaneus.\nQ: Temporary fixation?\nA: Guide wires for the calcaneal screws, "
+            "removed.\n")
+    found = applied(checker, text)
+    assert found == {("screw", "calcaneus"): 2}

@@ -56,3 +56,9 @@ def test_lesion_names_match_in_the_plural(checker: Checker) -> None:
             "Operation: curettage and allograft, left distal femur, with plate and six screws.")
     report = checker.nlp(text)._.opnote_report
     assert report["primary_procedure"] == "femur_lesion_excision"
+
+
+def test_an_iliac_crest_allograft_is_an_allograft(checker: Checker) -> None:
+    doc = checker.nlp("A tricortical iliac crest allograft wedge was press-fit into the "
+                      "osteotomy of the medial cuneiform.")
+    assert doc._.opnote_report["graft"] == "allograft"

@@ -93,11 +93,12 @@ class DeviceMentions(WordLists):
         table = table_quantities(text)
         merged = self._restatements(toks, [s for s in device_family if s[2] == "DEVICE"])
         starts = frozenset(s[0] for s in device_family if s[2] == "DEVICE" and s[0] not in merged)
-        # "5.0 mm locking screws for the femoral nail (4)": in a log row the nail describes
+        # "locking screws for the femoral nail (4)", "guide wires for the calcaneal screws":
+        # the second device only describes the first
+        ends = {s[1] for s in device_family}
         described = frozenset(
-            b for b in starts if "for" in toks.lower[max(b - 3, 0):b]
-            and section_at(sections, toks.idx[b])[3] == "implants"
-            and any(a in starts for a in range(toks.sent_start[b], b)))
+            b for b in starts
+            if any(toks.lower[j] == "for" and j in ends for j in range(max(b - 3, 1), b)))
         starts = starts - described
         type_at = {s[0]: s[3] for s in device_family if s[2] == "DEVICE"}
         covered = frozenset(i for s in device_family if s[2] == "DEVICE"
