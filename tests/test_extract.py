@@ -198,3 +198,19 @@ def test_a_device_named_for_another_only_describes_it(checker: Checker) -> None:
             "removed.\n")
     found = applied(checker, text)
     assert found == {("screw", "calcaneus"): 2}
+
+
+def test_the_pin_of_guide_pins_is_not_a_device(checker: Checker) -> None:
+    text = ("Three guide pins were inserted into the right femoral neck in an inverted triangle, "
+            "with the inferior pin along the calcar. Three 6.5 mm cannulated screws were placed "
+            "over them into the femoral neck and the guide pins were removed.")
+    assert applied(checker, text) == {("screw", "femur"): 3}
+
+
+def test_a_barrel_plate_is_part_of_the_sliding_hip_screw(checker: Checker) -> None:
+    text = ("Procedure: DHS fixation of the left femoral neck.\nA DHS lag screw 85 mm was "
+            "inserted. A 4-hole 135 degree barrel plate was slid over the lag screw and fixed to "
+            "the lateral femoral shaft with four cortical screws.")
+    found = applied(checker, text)
+    assert ("plate", "femur") not in found
+    assert found[("sliding_hip_screw", "femur")] == 1

@@ -160,7 +160,7 @@ class DeviceMentions(WordLists):
             plural = plural or word in ("lcps", "imns")
             # "pedicle screw plate": a device word before another type's noun names the
             # construct; "LISS plate" is one plate
-            other_type = type_at.get(end) not in (None, kid)
+            other_type = type_at.get(end) not in (None, kid) and end not in merged
             process = nxt in self.process or other_type or word.endswith("ing") \
                 or word in ("plated",)
             s1 = toks.sent_end[start]
@@ -213,7 +213,8 @@ class DeviceMentions(WordLists):
                     if bone else None)
             mention.update({
                 "type": kid,
-                "side_plate": kid == "plate" and "side" in toks.lower[max(0, start - 1):end],
+                "side_plate": kid == "plate" and not {"side", "barrel"}.isdisjoint(
+                    toks.lower[max(0, start - 1):end]),
                 "count": count, "definite": definite, "total": total,
                 "plural": plural, "process": process, "count_evidence": count_ev,
                 "bone": bone[3] if bone else None,
@@ -226,9 +227,24 @@ class DeviceMentions(WordLists):
             devices.append(mention)
         devices.extend(self._in_number(toks, devices))
         self._taken_out_later(toks, devices, index, device_family)
+        devices = self._guide_references(toks, devices, device_family)
         doc._.opnote_devices = devices
         doc._.opnote_generic = generic
         return doc
+
+    @staticmethod
+    def _guide_references(toks: Tokens, devices: list[dict[str, Any]],
+                          spans: list[tuple[int, int, str, str]]) -> list[dict[str, Any]]:
+        """"Three guide pins were inserted ... the inferior pin along the calcar": with no pin
+        (or wire) introduced as a device, "the pin" is one of the guide pins."""
+        heads = {toks.lower[s[1] - 1] for s in spans
+                 if s[2] == "NONDEVICE" and s[3] == "instrument"}
+        drop = set()
+        for kind in ("pin", "wire"):
+            ms = [m for m in devices if m["type"] == kind]
+            if ms and all(m["definite"] for m in ms) and any(h.startswith(kind) for h in heads):
+                drop.update(id(m) for m in ms)
+        return [m for m in devices if id(m) not in drop] if drop else devices
 
     def _taken_out_later(self, toks: Tokens, devices: list[dict[str, Any]],
                          index: TriggerIndex, spans: list[tuple[int, int, str, str]]) -> None:
