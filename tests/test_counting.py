@@ -97,6 +97,11 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
     ("Clavicle plate (8-hole) to R clavicle shaft, 3 screws medial + 3 lateral.", "screw", 6),
     ("IMPLANTS:\n- Femoral nail, 10 x 400 mm (1)\n- 5.0 mm locking screws for the femoral nail "
      "(4)\n", "nail", 1),
+    # a log row's item is its head noun: the nail brand and "in nail" name no nail
+    ("IMPLANTS:\n- InterTAN nail 10 x 180 mm - 1\n- InterTAN lag screw 95 mm - 1\n"
+     "- InterTAN compression screw 90 mm - 1\n- Set screw - preloaded in nail\n", "nail", 1),
+    ("IMPLANTS:\nTitanium elastic nail 3.5 mm x 440 mm | x2\nTEN end cap 3.5 mm | x2\n",
+     "nail", 2),
     # speech-recognition sound-alikes: "7 whole plait", "scrues times three"
     ("IMPLANTS: 7 whole distal femoral locking plait times one. 5.0 mm locking scrues times "
      "three. 4.5 mm cortical scrues times 3.", "screw", 6),

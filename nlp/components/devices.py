@@ -30,6 +30,7 @@ from ..spans import (
 )
 
 _WORD = re.compile(r"[a-z]+")
+_PREPOSITIONS = frozenset({"in", "into", "through", "for", "with", "to", "of", "onto"})
 _HOLD = frozenset({"hold", "held", "holding", "holds"})
 _LOG_WORDS = frozenset({"hardware", "implants", "implant"})
 _LIST_MARK = re.compile(r"^(?:\d{1,2}|[a-z])[.)]?$")
@@ -101,6 +102,7 @@ class DeviceMentions(WordLists):
             if any(toks.lower[j] == "for" and j in ends for j in range(max(b - 3, 1), b)))
         starts = starts - described
         type_at = {s[0]: s[3] for s in device_family if s[2] == "DEVICE"}
+        nondevice_at = {s[0] for s in device_family if s[2] == "NONDEVICE"}
         covered = frozenset(i for s in device_family if s[2] == "DEVICE"
                             for i in range(s[0], s[1]))
         devices: list[dict[str, Any]] = []
@@ -161,6 +163,12 @@ class DeviceMentions(WordLists):
             # "pedicle screw plate": a device word before another type's noun names the
             # construct; "LISS plate" is one plate
             other_type = type_at.get(end) not in (None, kid) and end not in merged
+            if section[3] == "implants" and (
+                    self._names_another(toks, end, kid, type_at, merged, nondevice_at)
+                    or (start > 0 and toks.lower[start - 1] in _PREPOSITIONS)):
+                # a log row's item is its head: "InterTAN compression screw - 1", "TEN end cap",
+                # "set screw - preloaded in nail" name no nail of their own
+                continue
             process = nxt in self.process or other_type or word.endswith("ing") \
                 or word in ("plated",)
             s1 = toks.sent_end[start]
@@ -231,6 +239,18 @@ class DeviceMentions(WordLists):
         doc._.opnote_devices = devices
         doc._.opnote_generic = generic
         return doc
+
+    @staticmethod
+    def _names_another(toks: Tokens, end: int, kind: str, type_at: dict[int, str],
+                       merged: set[int], nondevice_at: set[int]) -> bool:
+        """A device word that modifies the next noun of its row: "InterTAN compression screw",
+        "TEN end cap" (words, not numbers or punctuation, between them)."""
+        for k in range(end, min(end + 3, toks.sent_end[end - 1])):
+            if (type_at.get(k) not in (None, kind) and k not in merged) or k in nondevice_at:
+                return True
+            if not toks.lower[k].isalpha():
+                return False
+        return False
 
     @staticmethod
     def _guide_references(toks: Tokens, devices: list[dict[str, Any]],
