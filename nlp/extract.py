@@ -382,6 +382,9 @@ def _count(group: list[dict[str, Any]], old_hardware: bool = False
             per_line[m["sent"]] += 1
         known = [m["count"] for m in entries if m["count"] is not None
                  and (m["count_evidence"] or per_line[m["sent"]] == 1)]
+        if known and group[0]["type"] in SINGLE_UNIT and not any(
+                m["count_evidence"] for m in entries):
+            return 1, []  # "[x] plate" ... "6-hole LCP" ... "Plate applied": one plate named thrice
         if known:
             return sum(known), [e for m in log for e in m["count_evidence"]]
     for tier in (body, title):

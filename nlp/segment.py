@@ -13,7 +13,7 @@ from collections.abc import Mapping
 _SENT_END = re.compile(r"(?<=[.!?])(?<!\.\.)[)\"']?\s+(?=[A-Z0-9•\-\*\(\"'])")
 _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e\.g|i\.e|etc|"
                      r"Inc|Co|"
-                     r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")
+                     r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Réf|réf|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[a-zA-Z])[.)]$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
 _HEADING = re.compile(r"^[ \t]*(?:\[[ xX✓]?\][ \t]*)?(?:\d{1,2}[.)][ \t]*)?"

@@ -102,6 +102,11 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
      "- InterTAN compression screw 90 mm - 1\n- Set screw - preloaded in nail\n", "nail", 1),
     ("IMPLANTS:\nTitanium elastic nail 3.5 mm x 440 mm | x2\nTEN end cap 3.5 mm | x2\n",
      "nail", 2),
+    # "réf. 212.108" does not end a sentence; a checkbox grid names the one plate again
+    ("Matériel:\n  Vis verrouillée 5.0 mm (locking screw)      réf. 212.108   lot 5KX0931   "
+     "qté 5\n", "screw", 5),
+    ("Implants: [x] plate  [x] screws  [ ] nail\n    6-hole 3.5 mm LCP, lateral distal femur\n",
+     "plate", 1),
     # speech-recognition sound-alikes: "7 whole plait", "scrues times three"
     ("IMPLANTS: 7 whole distal femoral locking plait times one. 5.0 mm locking scrues times "
      "three. 4.5 mm cortical scrues times 3.", "screw", 6),
