@@ -115,7 +115,10 @@ ALIASES = {"pin": "wire", "wire": "pin"}  # K-wires are often called pins, and b
 
 
 def _introduces(m: dict[str, Any]) -> bool:
-    return not m["definite"] and not m["process"] and bool(m["count_evidence"])
+    """"Two K-wires were placed": a mention that brings a device in (not "a pin was then bent
+    and cut", which finishes one already there)."""
+    return not m["definite"] and not m["process"] and bool(m["count_evidence"]) \
+        and (m["section"] == LOG or m.get("stated_done", True))
 
 
 def _merge_aliases(mentions: list[dict[str, Any]]) -> None:
@@ -126,6 +129,7 @@ def _merge_aliases(mentions: list[dict[str, Any]]) -> None:
         if own and other and not any(_introduces(m) for m in own):
             for m in own:
                 m["type"] = alias
+                m["definite"] = True  # refers to the alias's device: adds none
 
 
 def _wires_outside_log(mentions: list[dict[str, Any]]) -> None:

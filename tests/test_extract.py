@@ -214,3 +214,9 @@ def test_a_barrel_plate_is_part_of_the_sliding_hip_screw(checker: Checker) -> No
     found = applied(checker, text)
     assert ("plate", "femur") not in found
     assert found[("sliding_hip_screw", "femur")] == 1
+
+
+def test_a_pin_bent_and_cut_after_a_k_wire_is_that_wire(checker: Checker) -> None:
+    text = ("The osteotomy of the calcaneus was fixed using a 0.94 K-wire drilled from the heel "
+            "anteriorly. A pin was subsequently bent and cut short at the level of the skin.")
+    assert applied(checker, text) == {("wire", "calcaneus"): 1}
