@@ -475,6 +475,13 @@ def facts_from_doc(doc: Doc) -> Facts:
     for m in mentions:
         groups[(m["type"], m["bone"], m["status"])].append(m)
 
+    # "in situ pinning" in the title of a report whose body places a screw (or K-wires): the
+    # title names the technique; pins only ever named that way are no device of their own
+    named = {m["type"] for m in mentions if m["status"] == "applied" and not m["process"]}
+    for key in [k for k in groups if k[0] == "pin" and k[2] == "applied"]:
+        if "pin" not in named and named & {"screw", "wire"} and all(
+                m["process"] and m["section"] == TITLE for m in groups[key]):
+            del groups[key]
     old_hardware = any(m["status"] in ("historical", "removed") for m in mentions)
     devices: list[Device] = []
     counts = {key: _count(group, old_hardware) for key, group in groups.items()}

@@ -46,8 +46,9 @@ def entity_patterns() -> list[dict[str, Any]]:
             listed = {str(p) for p in phrases}
             for phrase in phrases:
                 patterns.append({"label": label, "id": str(canonical), "pattern": str(phrase)})
-                plural = _plural(str(phrase))
-                if label == "LESION" and plural and plural not in listed:
+                plural = _plural(str(phrase)) if label == "LESION" else (
+                    _plain_plural(str(phrase)) if label == "NONDEVICE" else None)
+                if plural and plural not in listed:
                     # "two non-ossifying fibromas": lesions are often several
                     patterns.append({"label": label, "id": str(canonical), "pattern": plural})
     for combo in read_yaml("combinations.yaml"):
@@ -64,6 +65,13 @@ def _plural(phrase: str) -> str | None:
     last = phrase.split()[-1] if phrase.split() else ""
     nouns = ("oma", "cyst", "tumor", "tumour", "lesion", "defect", "dysplasia", "ganglion")
     return phrase + "s" if last.islower() and last.endswith(nouns) else None
+
+
+def _plain_plural(phrase: str) -> str | None:
+    """"reaming rod" -> "reaming rods": instruments and other non-devices are often several."""
+    last = phrase.split()[-1] if phrase.split() else ""
+    return phrase + "s" if last.isalpha() and last.islower() and not last.endswith("s") \
+        else None
 
 
 def context_patterns() -> list[dict[str, Any]]:

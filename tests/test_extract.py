@@ -220,3 +220,10 @@ def test_a_pin_bent_and_cut_after_a_k_wire_is_that_wire(checker: Checker) -> Non
     text = ("The osteotomy of the calcaneus was fixed using a 0.94 K-wire drilled from the heel "
             "anteriorly. A pin was subsequently bent and cut short at the level of the skin.")
     assert applied(checker, text) == {("wire", "calcaneus"): 1}
+
+
+def test_in_situ_pinning_with_a_screw_places_no_pin(checker: Checker) -> None:
+    text = ("PROCEDURE: Revision and in situ pinning of the right hip.\n\nDESCRIPTION: Over the "
+            "guide pin a 60 mm cannulated screw was placed into the right femoral neck. The "
+            "flexible reaming rods were removed.")
+    assert applied(checker, text) == {("screw", "femur"): 1}
