@@ -145,10 +145,22 @@ class CountReader:
             self._right(toks, end, min(s1, end + 4), res)
         if log and res.count is None:
             self._trailing(toks, end, s1, res)
+        if res.count is None and self._quantity_elsewhere(toks, end, s1):
+            res.indeterminate = True  # "Qty: per implant record": the note gives no number
         if res.count is not None and not res.definite:
             self._ellipsis(toks, end, s1, res)
         self._multiply(toks, start, end, s0, s1, plural, res)
         return res
+
+    @staticmethod
+    def _quantity_elsewhere(toks: Tokens, end: int, s1: int) -> bool:
+        """"Screw, locking, 5.0 mm: Qty: per implant record", "qty see nursing record"."""
+        for j in range(end, min(s1, end + 12)):
+            if toks.lower[j] in ("qty", "quantity", "qté", "qte", "qty:", "number"):
+                after = [w for w in toks.lower[j + 1:j + 4] if w not in (":", "-", "=")]
+                return bool(after) and after[0] in ("per", "see", "as", "unknown", "not", "n/a",
+                                                    "refer", "recorded", "on", "in")
+        return False
 
     def _left(self, toks: Tokens, start: int, s0: int, plural: bool, res: CountResult) -> bool:
         i = start - 1

@@ -377,7 +377,7 @@ def _count(group: list[dict[str, Any]], old_hardware: bool = False
         if summary:  # a totals row restates the rows above it
             return sum(m["count"] for m in summary), [e for m in summary
                                                        for e in m["count_evidence"]]
-        if any(m["count"] is None and m["plural"] for m in entries):
+        if any(m["count"] is None and (m["plural"] or m.get("indeterminate")) for m in entries):
             return None, []  # "distal locking screws, 5.0 mm": the log gives no number
         # a bare singular counts one per log row; on a checklist line ("[x] plate [x] screws")
         # or a row that restates another, it only says the type is there

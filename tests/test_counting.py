@@ -107,6 +107,13 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
      "qté 5\n", "screw", 5),
     ("Implants: [x] plate  [x] screws  [ ] nail\n    6-hole 3.5 mm LCP, lateral distal femur\n",
      "plate", 1),
+    # a quantity left to another record is no number; a "Qty: 1" cell still counts
+    ("Implants\n  Screw, locking, 5.0 mm, self-tapping: Qty: per implant record\n"
+     "Plate applied to the femur.", "screw", None),
+    ("Implant record:\n  Cerclage cable 1.7 mm CoCr - qty see nursing record\n"
+     "Cables were passed around the femur.", "cable", None),
+    ("Implant Log:\nDescription\tSize\tQty\nLocking screw 5.0 mm cannulated\t70 mm\tQty: 2\n"
+     "Cortical screw 3.5 mm\t30 mm\tQty: 3\nPlaced in the femur.", "screw", 5),
     # speech-recognition sound-alikes: "7 whole plait", "scrues times three"
     ("IMPLANTS: 7 whole distal femoral locking plait times one. 5.0 mm locking scrues times "
      "three. 4.5 mm cortical scrues times 3.", "screw", 6),

@@ -198,15 +198,16 @@ class DeviceMentions(WordLists):
                 mention["indeterminate"] = cr.indeterminate
                 mention["restated"] = cr.restated
                 mention["article"], mention["another"] = cr.article, cr.another
-                if count is None and not plural and not definite:
+                if count is None and not plural and not definite and not cr.indeterminate:
                     count = 1  # a bare singular ("titanium plate") is one
                 count_ev = [list(e) for e in cr.evidence]
                 row = table.get(text.rfind("\n", 0, toks.idx[start]) + 1)
                 if row is not None:
-                    count, count_ev, definite = row[0], [[row[1], row[2]]], False
                     mention["section"] = "implants"  # a row of an implant table
-                    if row[0] is None:  # "see count sheet": no number
-                        count_ev = []
+                    if row[0] is not None:
+                        count, count_ev, definite = row[0], [[row[1], row[2]]], False
+                    elif not cr.evidence:  # "see count sheet": no number in the row
+                        count, count_ev, definite = None, [], False
                         mention["indeterminate"] = True
             sent = toks.sent_start[start]
             candidates = bones_by.get(sent, [])
