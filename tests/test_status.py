@@ -51,6 +51,23 @@ def test_an_operation_planned_heading_is_a_plan(checker: Checker) -> None:
     assert "applied" not in statuses(checker, text).get("screw", set())
 
 
+def test_wires_removed_in_a_clause_after_a_semicolon_were_provisional(
+        checker: Checker) -> None:
+    text = ("Two 1.6 mm K-wires placed across the femoral neck to protect it during curettage; "
+            "both removed before closure. Screws would have had to cross the physis.")
+    found = statuses(checker, text)
+    assert "applied" not in found["wire"]
+    assert "applied" not in found.get("screw", set())
+
+
+def test_removal_months_later_leaves_the_nails_applied(checker: Checker) -> None:
+    text = ("Fixation: 2 x 3.5 TEN, retrograde into the left femur.\n"
+            "Recheck: XR 2/52. Remove TENs ~6-9 mo once healed.")
+    doc = checker.nlp(text)
+    nails = [d for d in facts_from_doc(doc).devices if d.type == "nail"]
+    assert [(d.count, d.status) for d in nails if d.status == "applied"] == [(2, "applied")]
+
+
 def test_a_trigger_before_its_noun_does_not_reach_back(checker: Checker) -> None:
     """"...five screws in the diaphysis, the provisional wires being removed": the wires."""
     text = ("A plate was applied to the femur with two provisional K-wires and fixed with five "

@@ -269,18 +269,25 @@ class DeviceMentions(WordLists):
 
     def _taken_out_later(self, toks: Tokens, devices: list[dict[str, Any]],
                          index: TriggerIndex, spans: list[tuple[int, int, str, str]]) -> None:
-        """"A 2 mm K-wire held the fragment. It was then exchanged for a screw.": a sentence
-        opening with a pronoun that removes or exchanges it, about the wire or pin that closes
-        the sentence before (unless something else is named after that wire)."""
+        """"A 2 mm K-wire held the fragment. It was then exchanged for a screw.": a sentence (or
+        a clause after ";") opening with a pronoun that removes or exchanges it, about the wire
+        or pin that closes the sentence before (unless something else is named after it)."""
         for m in devices:
             if m["type"] not in ("wire", "pin") or m["status"] != "applied":
                 continue
             s1 = toks.sent_end[m["start"]]
-            if s1 >= len(toks.lower) or toks.lower[s1] not in self.continuing:
+            # "...K-wires placed across the neck during curettage; both removed before closure"
+            semi = next((j for j in range(m["end"], s1) if toks.lower[j] == ";"), None)
+            if semi is not None and semi + 1 < s1 and toks.lower[semi + 1] in self.continuing | {
+                    "both", "all"} and not any(m["end"] <= s[0] < semi for s in spans):
+                clause, clause_end = semi + 1, s1
+            elif s1 < len(toks.lower) and toks.lower[s1] in self.continuing and not any(
+                    s[0] >= m["end"] and toks.sent_start[s[0]] == m["sent"] for s in spans):
+                # (not "...the screw was placed over the wire and the guide": not the wire)
+                clause, clause_end = s1, toks.sent_end[s1]
+            else:
                 continue
-            if any(s[0] >= m["end"] and toks.sent_start[s[0]] == m["sent"] for s in spans):
-                continue  # "...the screw was placed over the wire and the guide": not the wire
-            after = index.status(s1, s1 + 1, s1, toks.sent_end[s1])
+            after = index.status(clause, clause + 1, clause, clause_end)
             if after is None or after.category not in ("REMOVED", "PROVISIONAL"):
                 continue
             if any(w in self.future_cues for w in toks.lower[after.end:after.end + 8]):
