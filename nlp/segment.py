@@ -17,7 +17,7 @@ _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[a-zA-Z])[.)]$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
 _HEADING = re.compile(r"^[ \t]*(?:\[[ xX✓]?\][ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
-                      r"([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /&()'\-]{1,60}?"
+                      r"([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /&()'\-,]{1,60}?"
                       r"(?:[ \t]*\([^()\n]{1,80}\))?)"  # "Implants (not itemised, per bone):"
                       r"[ \t]*:(?:[ \t]|$)")
 TITLE_MAX_WORDS = 80
@@ -139,7 +139,7 @@ def heading_category(key: str, headings: Mapping[str, str]) -> str | None:
     """Category of a heading, allowing extra words: "Procedure(s) performed today" -> procedure."""
     if key in headings:
         return headings[key]
-    plain = re.sub(r"\s*\([^)]*\)", "", key).strip()
+    plain = re.sub(r"\s*\([^)]*\)", "", key).replace(",", " ").strip()
     words = plain.split()
     if not words or len(words) > 6:
         return None

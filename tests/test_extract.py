@@ -227,3 +227,16 @@ def test_in_situ_pinning_with_a_screw_places_no_pin(checker: Checker) -> None:
             "guide pin a 60 mm cannulated screw was placed into the right femoral neck. The "
             "flexible reaming rods were removed.")
     assert applied(checker, text) == {("screw", "femur"): 1}
+
+
+def test_an_epic_implant_table_row_is_one_device_and_its_action_counts(
+        checker: Checker) -> None:
+    table = ("Implants:\n"
+             "    Implant Name                          Type     LRB    No. Used   Action\n"
+             "    SCREW CANNULATED 4.5MM X 50MM         Screw    Left   2          {action}\n"
+             "\nPROCEDURE, PANEL 2 (femoral lesion): the cyst of the left femoral neck was "
+             "curetted.\n")
+    kept = facts_from_doc(checker.nlp(table.format(action="Implanted"))).devices
+    gone = facts_from_doc(checker.nlp(table.format(action="Removed - same case"))).devices
+    assert [(d.count, d.status) for d in kept if d.type == "screw"] == [(2, "applied")]
+    assert all(d.status != "applied" for d in gone)

@@ -41,6 +41,8 @@ def test_sections_and_heading_variants() -> None:
     noted = ("Steps: screws placed.\n"
              "Implants (circulating record, not itemised per bone):\n- plate: 1")
     assert [s[3] for s in find_sections(noted, HEADINGS)] == ["description", "implants"]
+    panels = "INDICATIONS: NOF.\nPROCEDURE, PANEL 1 (tibial tubercle osteotomy): screws placed."
+    assert [s[3] for s in find_sections(panels, HEADINGS)] == ["indications", "procedure"]
     assert heading_category("the patient tolerated the procedure well and", HEADINGS) is None
 
 

@@ -73,6 +73,7 @@ class DeviceMentions(WordLists):
         self.continuing = set(words["continuing_pronouns"])
         self.distributive = set(words["distributive_words"])
         self.correction_words = set(words["correction_words"])
+        self.row_removal = set(words["log_row_removal"])
 
     # -- main --------------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -146,6 +147,16 @@ class DeviceMentions(WordLists):
             if start in described:
                 continue
             status, trigger = self._status(toks, start, end, index, section[3], kid)
+            if section[3] == "implants" and status == "applied":
+                # an implant table's action column: "... Screw  Left  2  Removed - same case"
+                j = end
+                while j < len(toks.lower) and not toks.line_start[j]:
+                    j += 1
+                row = toks.lower[end:j]
+                gone = next((k for k, w in enumerate(row) if w in self.row_removal), None)
+                if gone is not None and self.placement_verbs.isdisjoint(row) \
+                        and "implanted" not in row:
+                    status, trigger = "removed", (end + gone, end + gone + 1)
             mention: dict[str, Any] = {
                 "start": start, "end": end, "span": list(toks.span(start, end)),
                 "section": section[3], "status": status,
@@ -343,12 +354,23 @@ class DeviceMentions(WordLists):
             if previous is not None and (previous[1] == kid or (
                     previous[1] == "sliding_hip_screw" and kid == "screw")) and (
                     self._same_phrase(toks, previous[0], start)
-                    or self._gloss(toks, previous[0], start)):
+                    or self._gloss(toks, previous[0], start)
+                    or self._same_table_row(toks, previous[0], start)):
                 merged.add(start)
                 previous = (end, previous[1])
             else:
                 previous = (end, kid)
         return merged
+
+    @staticmethod
+    def _same_table_row(toks: Tokens, prev_end: int, start: int) -> bool:
+        """"SCREW CORTICAL 4.5MM X 40MM      Screw   Right  2": the name and the type column of
+        one row of a space-aligned table."""
+        between = toks.lower[prev_end:start]
+        return len(between) <= 8 \
+            and not any(toks.line_start[j] for j in range(prev_end, start + 1)) \
+            and any(len(w) >= 2 and not w.strip() for w in between) \
+            and not any(w in (";", ",", "and", "+", "|") for w in between)
 
     @staticmethod
     def _gloss(toks: Tokens, prev_end: int, start: int) -> bool:
