@@ -62,3 +62,12 @@ def test_an_iliac_crest_allograft_is_an_allograft(checker: Checker) -> None:
     doc = checker.nlp("A tricortical iliac crest allograft wedge was press-fit into the "
                       "osteotomy of the medial cuneiform.")
     assert doc._.opnote_report["graft"] == "allograft"
+
+
+def test_l_df_is_the_distal_femur(checker: Checker) -> None:
+    doc = checker.nlp("Dx: NOF L DF, eccentric, painful.\nProc: (1) curettage NOF L DF; (2) DBM "
+                      "grafting; (3) plate fixation L DF.\n\nA 6-hole plate was applied to the "
+                      "L DF with six screws.")
+    assert doc._.opnote_report["primary_procedure"] == "femur_lesion_excision"
+    ankle = checker.nlp("Ankle DF limited to 10 degrees; PF normal.")
+    assert [s for s in ankle.spans["opnote"] if s.label_ == "BONE"] == []
