@@ -135,7 +135,8 @@ class CountReader:
                 return res
         if log and res.count is not None:
             res.total = res.total or summary
-        if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] == ["in", "total"]:
+        if end < s1 and toks.lower[end] == "total" or toks.lower[end:end + 2] in (
+                ["in", "total"], ["in", "all"]):
             res.total = res.count is not None
         if plural and res.count is None and toks.lower[end:end + 2] in (
                 ["(", w] for w in INDETERMINATE):

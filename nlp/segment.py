@@ -23,6 +23,7 @@ _HEADING = re.compile(r"^[ \t]*(?:\[[ xX✓]?\][ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
 TITLE_MAX_WORDS = 80
 SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other", "implants"}  # one paragraph each
 _INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items
+_BARE_LINE = re.compile(r"^[ \t]*([A-Z][a-z]+(?: [a-z]+){0,2})[ \t]*$")  # Cerner "Implants"
 _CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?(?:[ \t]*\([^()\n]{1,80}\))?)"
                         r"[ \t]*:?[ \t]*$")  # "IMPLANT RECORD (from OR nursing, scanned)"
 
@@ -73,10 +74,12 @@ def find_sections(text: str, headings: Mapping[str, str]) -> list[tuple[int, int
     found: list[tuple[int, int, str]] = []
     pos = 0
     for line in text.split("\n"):
-        m = _HEADING.match(line) or _CAPS_LINE.match(line)
+        m = _HEADING.match(line) or _CAPS_LINE.match(line) or _BARE_LINE.match(line)
         if m:
             key = re.sub(r"\s+", " ", m.group(1)).strip().lower()
             category = heading_category(key, headings)
+            if m.re is _BARE_LINE and key not in headings:
+                category = None  # "Implants" alone on its line; not any short line
             if category is None and _CAPS_LINE.match(line) and len(key.split()) <= 6 \
                     and key.upper() == m.group(1).strip() and not line.strip().endswith("."):
                 category = "other_heading"

@@ -114,6 +114,11 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
      "Cables were passed around the femur.", "cable", None),
     ("Implant Log:\nDescription\tSize\tQty\nLocking screw 5.0 mm cannulated\t70 mm\tQty: 2\n"
      "Cortical screw 3.5 mm\t30 mm\tQty: 3\nPlaced in the femur.", "screw", 5),
+    # a Cerner "Implants" heading alone on its line; "six screws in all" is a total
+    ("Implants\n  Plate, proximal femur locking, 4-hole: Qty 1\n  Screw, locking 5.0 mm: Qty 3\n"
+     "  Screw, cortical 4.5 mm: Qty 3\n", "screw", 6),
+    ("The plate was fixed to the femur with three locking screws into the neck and three "
+     "cortical screws through the shaft holes, six screws in all.", "screw", 6),
     # speech-recognition sound-alikes: "7 whole plait", "scrues times three"
     ("IMPLANTS: 7 whole distal femoral locking plait times one. 5.0 mm locking scrues times "
      "three. 4.5 mm cortical scrues times 3.", "screw", 6),
