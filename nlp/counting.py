@@ -380,12 +380,12 @@ class CountReader:
 
     def _ellipsis(self, toks: Tokens, end: int, s1: int, res: CountResult) -> None:
         """"three screws proximally and four distally" -> 7; but "five screws, three above and
-        two below" is 5: parts that add up to the count are a breakdown of it."""
+        two below" is 5: parts that add up to the count, or in brackets, are a breakdown."""
         parts: list[tuple[int, int]] = []
         j = end
         while j < s1 - 1:
             w = toks.lower[j]
-            if w in ("and", ",", "plus", "with", "+", "&") and j + 2 <= s1:
+            if w in ("and", ",", "plus", "with", "+", "&", "(") and j + 2 <= s1:
                 k = j + 1
                 v = self.value(toks, k) if k < s1 else None
                 if v is not None and not self.is_size(toks, k) and k + 1 < s1 \
@@ -399,6 +399,8 @@ class CountReader:
             j += 1
         if len(parts) >= 2 and sum(v for _, v in parts) == res.count:
             return
+        if any(toks.lower[k - 1] == "(" for k, _ in parts):
+            return  # "six screws (three medial, ...)": a bracket explains, it does not add
         for k, v in parts:
             res.count = (res.count or 0) + v
             res.evidence.append(toks.span(k, k + 1))

@@ -16,7 +16,7 @@ _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|approx|Fig|No|Nos|ca|cf|e
                      r"Ltd|Jr|Sr|Mt|Ft|fig|op|pt|Pt|wt|ht|Vol|vol|Ref|ref|Réf|réf|Cat|cat|Lot|lot)\.|\b[A-Z]\.)$")
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[a-zA-Z])[.)]$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s|[-*•·]\s|\(?[a-z]\)\s|#\d+[.)]?\s)")
-_HEADING = re.compile(r"^[ \t]*(?:\[[ xX✓]?\][ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
+_HEADING = re.compile(r"^[ \t]*(?:[>•][ \t]*)?(?:\[[ xX✓]?\][ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
                       r"([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 /&()'\-,]{1,60}?"
                       r"(?:[ \t]*\([^()\n]{1,80}\))?)"  # "Implants (not itemised, per bone):"
                       r"[ \t]*:(?:[ \t]|$)")
@@ -24,7 +24,7 @@ TITLE_MAX_WORDS = 80
 SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other", "implants"}  # one paragraph each
 _INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items
 _BARE_LINE = re.compile(r"^[ \t]*([A-Z][a-z]+(?: [a-z]+){0,2})[ \t]*$")  # Cerner "Implants"
-_CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 /&()'\-]{2,60}?(?:[ \t]*\([^()\n]{1,80}\))?)"
+_CAPS_LINE = re.compile(r"^[ \t]*(?:[>•][ \t]*)?([A-Z][A-Z0-9 /&()'\-]{2,60}?(?:[ \t]*\([^()\n]{1,80}\))?)"
                         r"[ \t]*:?[ \t]*$")  # "IMPLANT RECORD (from OR nursing, scanned)"
 
 

@@ -119,6 +119,11 @@ def test_pipe_table_quantity_column(checker: Checker) -> None:
      "  Screw, cortical 4.5 mm: Qty 3\n", "screw", 6),
     ("The plate was fixed to the femur with three locking screws into the neck and three "
      "cortical screws through the shaft holes, six screws in all.", "screw", 6),
+    # a bracket explains a count; a '>' bullet before a log heading; the lunate facet is radius
+    ("Clavicle plate applied to the L clavicle, six 3.5 mm screws (three medial, three lateral "
+     "of #).", "screw", 6),
+    ("> IMPLANTS\n>   LCP distal femur 7-hole (femur) ........ 1\n>   5.0 locking screw (femur) "
+     "........ 4\n>   4.5 cortical screw (femur) ........ 3\n", "screw", 7),
     # speech-recognition sound-alikes: "7 whole plait", "scrues times three"
     ("IMPLANTS: 7 whole distal femoral locking plait times one. 5.0 mm locking scrues times "
      "three. 4.5 mm cortical scrues times 3.", "screw", 6),

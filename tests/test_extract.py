@@ -240,3 +240,10 @@ def test_an_epic_implant_table_row_is_one_device_and_its_action_counts(
     gone = facts_from_doc(checker.nlp(table.format(action="Removed - same case"))).devices
     assert [(d.count, d.status) for d in kept if d.type == "screw"] == [(2, "applied")]
     assert all(d.status != "applied" for d in gone)
+
+
+def test_the_lunate_facet_is_part_of_the_distal_radius(checker: Checker) -> None:
+    text = ("A volar locking plate was applied to the left distal radius and fixed with four "
+            "distal locking screws into the radial styloid and lunate facet and four cortical "
+            "screws in the shaft.")
+    assert applied(checker, text) == {("plate", "radius"): 1, ("screw", "radius"): 8}
