@@ -24,7 +24,8 @@ TITLE_MAX_WORDS = 80
 SHORT_SECTIONS = {"procedure", "plan", "diagnosis", "other", "implants"}  # one paragraph each
 _INLINE_SENT_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z])")  # prose, not list items
 _BARE_LINE = re.compile(r"^[ \t]*([A-Z][a-z]+(?: [a-z]+){0,2})[ \t]*$")  # Cerner "Implants"
-_CAPS_LINE = re.compile(r"^[ \t]*(?:[>•][ \t]*)?([A-Z][A-Z0-9 /&()'\-]{2,60}?(?:[ \t]*\([^()\n]{1,80}\))?)"
+_CAPS_LINE = re.compile(r"^[ \t]*(?:[>•][ \t]*)?"
+                        r"([A-Z][A-Z0-9 /&()'\-]{2,60}?(?:[ \t]*\([^()\n]{1,80}\))?)"
                         r"[ \t]*:?[ \t]*$")  # "IMPLANT RECORD (from OR nursing, scanned)"
 
 
