@@ -37,10 +37,13 @@ def prepare(triggers: list[Trigger]) -> tuple[list[Trigger], list[Trigger]]:
     mods = [t for t in triggers if t.category not in ("PSEUDO", "TERMINATE")
             and not any(i in pseudo_tokens for i in range(t.start, t.end))]
     # A longer modifier trigger shadows a shorter one inside it ("not required" over "not").
+    by_start: dict[int, list[Trigger]] = {}
+    for t in mods:
+        by_start.setdefault(t.start, []).append(t)
+    longest = max((t.end - t.start for t in mods), default=0)
     mods = [t for t in mods if not any(
-        o is not t and o.start <= t.start and t.end <= o.end
-        and (o.end - o.start) > (t.end - t.start)
-        for o in mods if o.start <= t.start < o.end)]
+        o is not t and t.end <= o.end and (o.end - o.start) > (t.end - t.start)
+        for k in range(t.start - longest + 1, t.start + 1) for o in by_start.get(k, ()))]
     mod_tokens = {i for m in mods for i in range(m.start, m.end)}
     terms = [t for t in terms if not any(i in mod_tokens for i in range(t.start, t.end))]
     return mods, terms

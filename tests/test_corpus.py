@@ -24,7 +24,7 @@ def run(checker: Checker, path: Path):
     return score(rows, results)
 
 
-@pytest.mark.parametrize("split", ["train", "dev", "test", "shift6"])
+@pytest.mark.parametrize("split", ["train", "dev", "test", "shift6", "shift7", "shift8"])
 def test_corpus_file_is_well_formed(split: str) -> None:
     rows = load_annotated(ROOT / "corpus" / f"{split}.jsonl")
     assert rows
@@ -77,7 +77,7 @@ def test_no_mtsamples_report_supports_27358(checker: Checker, primary: str | Non
 
 @pytest.mark.parametrize(("name", "floor"), [
     ("shift", 0.95), ("shift2", 0.95), ("shift3", 0.95), ("shift4", 0.95), ("shift5", 0.90),
-    ("shift6", 0.95)])
+    ("shift6", 0.95), ("shift7", 0.95), ("shift8", 0.90)])
 def test_style_shift_sets_have_no_false_supported(checker: Checker, name: str,
                                                   floor: float) -> None:
     """Reports in styles the rules were not first written for; the near-miss sets (shift4,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import spacy
 from spacy.pipeline.span_ruler import SpanRuler
 
+from nlp.check import Checker
 from nlp.components.span_ruler import GatedSpanRuler, literal_first_tokens
 
 PATTERNS = [
@@ -50,3 +51,15 @@ def test_new_patterns_reopen_the_gate() -> None:
     assert spans(gated.match(doc)) == [(1, 3, "DEVICE", "wire")]
     gated.add_patterns([{"label": "X", "pattern": [{"IS_DIGIT": True}]}])
     assert spans(gated.match(nlp.make_doc("3 wires"))) == [(0, 1, "X", "")]
+
+
+def test_a_first_word_that_needs_a_word_after_it_gates_on_both(checker: Checker) -> None:
+    """"#" starts the shorthand "# of femur" only before a word: "#2-0 Vicryl" and "#15
+    blade" cannot match, "# of the left femur" still does."""
+    ruler = checker.nlp.get_pipe("opnote_entities")
+    ruler._anchor_hashes()
+    sutures = checker.nlp.make_doc("Closed with #2-0 Vicryl; #15 blade used.")
+    fracture = checker.nlp.make_doc("Pathological # of the left femur through a cyst.")
+    assert not ruler._may_match(sutures, ruler._anchors)
+    assert ruler._may_match(fracture, ruler._anchors)
+    assert any(s.label_ == "PROC" and s.text.startswith("#") for s in ruler.match(fracture))

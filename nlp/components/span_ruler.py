@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy
-from spacy.attrs import ORTH
+from spacy.attrs import IS_ALPHA, ORTH
 from spacy.language import Language
 from spacy.pipeline.span_ruler import SpanRuler
 from spacy.tokens import Doc, Span
@@ -40,6 +40,21 @@ def literal_first_tokens(patterns: Iterable[dict[str, Any]]) -> set[str] | None:
     return words
 
 
+def alpha_followed(patterns: Iterable[dict[str, Any]], words: set[str]) -> set[str]:
+    """First words whose every token pattern goes on with an alphabetic token ("#" in
+    "# of femur"): where such a word is followed by a number, no pattern can start."""
+    out = set(words)
+    for entry in patterns:
+        pattern = entry["pattern"]
+        if isinstance(pattern, str) or not pattern:
+            continue
+        value = next(iter(pattern[0].values()))
+        firsts = {value} if isinstance(value, str) else set(value.get("IN", []))
+        if len(pattern) < 2 or pattern[1] != {"IS_ALPHA": True}:
+            out -= firsts
+    return out
+
+
 class GatedSpanRuler(SpanRuler):
     """SpanRuler whose token Matcher runs only on Docs that contain a pattern's first word."""
 
@@ -55,17 +70,33 @@ class GatedSpanRuler(SpanRuler):
         super().clear()
         self._anchors_stale = True
 
+    _alpha_next: numpy.ndarray | None = None
+
     def _anchor_hashes(self) -> numpy.ndarray | None:
         if self._anchors_stale:
             words = literal_first_tokens(self._patterns)
+            strings = self.nlp.vocab.strings
             self._anchors = None if words is None else numpy.asarray(
-                [self.nlp.vocab.strings.add(w) for w in words], dtype="uint64")
+                [strings.add(w) for w in words], dtype="uint64")
+            self._alpha_next = None if words is None else numpy.asarray(
+                [strings.add(w) for w in alpha_followed(self._patterns, words)], dtype="uint64")
             self._anchors_stale = False
         return self._anchors
 
+    def _may_match(self, doc: Doc, anchors: numpy.ndarray) -> bool:
+        """Whether a token pattern can start somewhere in `doc`."""
+        arr = doc.to_array([ORTH, IS_ALPHA])
+        at = numpy.flatnonzero(numpy.isin(arr[:, 0], anchors))
+        if not len(at):
+            return False
+        needs_alpha = numpy.isin(arr[at, 0], self._alpha_next)
+        nxt = numpy.minimum(at + 1, len(arr) - 1)
+        ok = ~needs_alpha | ((at + 1 < len(arr)) & (arr[nxt, 1] == 1))
+        return bool(ok.any())
+
     def match(self, doc: Doc) -> list[Span]:
         anchors = self._anchor_hashes()
-        if anchors is None or numpy.isin(doc.to_array(ORTH), anchors).any():
+        if anchors is None or self._may_match(doc, anchors):
             return super().match(doc)
         # The rest of SpanRuler.match, without the token Matcher.
         self._require_patterns()
