@@ -73,8 +73,8 @@ def trigger_index(doc: Doc, context_key: str, punctuation: dict[str, str]) -> An
 
     cached = doc.user_hooks.get(("opnote_triggers", context_key))
     if cached is None:
-        triggers = [Trigger(s.start, s.end, s.label_, *direction(s.id_))
-                    for s in doc.spans.get(context_key, [])]
+        triggers = [Trigger(s[0], s[1], s[2], *direction(s[3]))
+                    for s in span_tuples(doc, context_key)]
         toks = token_view(doc)
         triggers += [Trigger(i, i + 1, "TERMINATE", "enumeration"
                              if w == "," and _enumeration(toks.lower, i) else punctuation[w], 0)

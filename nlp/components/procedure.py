@@ -60,8 +60,12 @@ class ReportFacts(WordLists):
         grafts = longest_first([s for s in raw if s[2] == "GRAFT"])
         index = trigger_index(doc, self.context_key, self.punctuation)
 
+        section_of: dict[int, str] = {}
+
         def where(s: tuple[int, int, str, str]) -> str:
-            return section_at(sections, toks.idx[s[0]])[3]
+            if s[0] not in section_of:
+                section_of[s[0]] = section_at(sections, toks.idx[s[0]])[3]
+            return section_of[s[0]]
 
         def status(s: tuple[int, int, str, str], use_section: bool = True) -> str:
             hit = index.status(s[0], s[1], toks.sent_start[s[0]], toks.sent_end[s[0]])
@@ -157,14 +161,18 @@ class ReportFacts(WordLists):
         """Per bone: what a title or diagnosis line naming it fixes ("Medial malleolus
         osteotomy" -> osteotomy), for devices that name only the osteotomy or fracture."""
         out: list[list[str]] = []
+        by_line: dict[int, list[str]] = {}
         for b in bones:
             if where(b) not in ("procedure", "diagnosis"):
                 out.append([])
                 continue
             a, z = toks.span(b[0], b[1])
-            line = text[text.rfind("\n", 0, a) + 1:(text.find("\n", z) + 1 or len(text) + 1) - 1]
-            words = re.findall(r"[a-z][a-z-]*", line.lower())
-            out.append(sorted({self.targets[w] for w in words if w in self.targets}))
+            first = text.rfind("\n", 0, a) + 1
+            if first not in by_line:
+                line = text[first:(text.find("\n", z) + 1 or len(text) + 1) - 1]
+                words = re.findall(r"[a-z][a-z-]*", line.lower())
+                by_line[first] = sorted({self.targets[w] for w in words if w in self.targets})
+            out.append(by_line[first])
         return out
 
 

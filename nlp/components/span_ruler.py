@@ -94,6 +94,14 @@ class GatedSpanRuler(SpanRuler):
         ok = ~needs_alpha | ((at + 1 < len(arr)) & (arr[nxt, 1] == 1))
         return bool(ok.any())
 
+    def set_annotations(self, doc: Doc, matches: list[Span]) -> None:
+        super().set_annotations(doc, matches)
+        if self.key and self.overwrite and self.spans_filter is None:
+            # the components after us read (start, end, label, id): from the Spans at hand,
+            # not by iterating doc.spans, which builds every Span again
+            doc.user_hooks[("opnote_spans", self.key)] = [
+                (s.start, s.end, s.label_, s.id_) for s in matches]
+
     def match(self, doc: Doc) -> list[Span]:
         anchors = self._anchor_hashes()
         if anchors is None or self._may_match(doc, anchors):
