@@ -14,6 +14,7 @@ _INT = re.compile(r"^\d{1,3}$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 INDETERMINATE = {"multiple", "several", "various", "numerous", "some", "few", "many"}
 _DECIMAL = re.compile(r"^\d*\.\d+$")
+_MULTIPLIERS = frozenset({"each", "either", "per"})
 # adjectives that modify a device noun: cortical, locking, cannulated, cancellous, titanium
 _MODIFIER = re.compile(r"^[a-z]+(?:al|ing|ed|ous|ic|ar|um|less)$")
 
@@ -411,6 +412,10 @@ class CountReader:
         if res.definite or res.total:
             return
         sent = toks.lower[s0:s1]
+        words = set(sent)
+        if words.isdisjoint(_MULTIPLIERS) and words.isdisjoint(self.bilateral) \
+                and "sides" not in words:
+            return  # (most sentences: nothing here can multiply a count)
         levels = {w.upper() for w in sent
                   if 1 < len(w) < 4 and w[0] in "ctls" and self.level.match(w.upper())}
         # "each of (the) three levels", "at each of C3, C4 and C5"

@@ -115,12 +115,12 @@ def _token_view(doc: Doc, text: str | None = None) -> Tokens:
     lower = [strings[h] for h in arr[:, 3].tolist()]
     # a token begins a line when only spaces or tabs stand before it on that line, or when it
     # follows a bullet that begins its sentence
-    first_on_line = {m.end() - 1 for m in _FIRST_ON_LINE.finditer(text)}
-    first_on_line.update(m.end() for m in _NEWLINE.finditer(text))  # whitespace tokens
-    first_on_line.add(0)
-    line_start = [x in first_on_line for x in idx]
-    for i in range(1, n):
-        if not line_start[i] and lower[i - 1] in ("•", "-", "*") and sent_start[i - 1] == i - 1:
+    first_on_line = [m.end() - 1 for m in _FIRST_ON_LINE.finditer(text)]
+    first_on_line += [m.end() for m in _NEWLINE.finditer(text)]  # whitespace tokens
+    first_on_line.append(0)
+    line_start = numpy.isin(arr[:, 1], first_on_line).tolist()
+    for i in [k + 1 for k, w in enumerate(lower[:-1]) if w in ("•", "-", "*")]:
+        if not line_start[i] and sent_start[i - 1] == i - 1:
             line_start[i] = True
     return Tokens(lower, idx, length, sent_start, sent_end, line_start)
 

@@ -95,8 +95,9 @@ class GatedSpanRuler(SpanRuler):
         return bool(ok.any())
 
     def set_annotations(self, doc: Doc, matches: list[Span]) -> None:
+        fresh = self.overwrite or not self.key or not doc.spans.get(self.key)
         super().set_annotations(doc, matches)
-        if self.key and self.overwrite and self.spans_filter is None:
+        if self.key and fresh and self.spans_filter is None:
             # the components after us read (start, end, label, id): from the Spans at hand,
             # not by iterating doc.spans, which builds every Span again
             doc.user_hooks[("opnote_spans", self.key)] = [
