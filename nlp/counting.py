@@ -58,18 +58,22 @@ class CountReader:
         self.ellipsis = set(words["ellipsis_followers"])
         self.bilateral = set(words["bilateral_words"])
         self.level = re.compile(words["spine_level_regex"])
+        self._values: dict[str, int | None] = {}
         self._others: frozenset[int] = frozenset()
         self._covered: frozenset[int] = frozenset()
 
     def value(self, toks: Tokens, i: int) -> int | None:
         """Integer value of token i if it is a count word or a small integer numeral."""
         w = toks.lower[i]
-        if w in self.numbers:
-            return self.numbers[w]
-        if _INT.match(w):
+        if w in self._values:
+            return self._values[w]
+        v = self.numbers.get(w)
+        if v is None and _INT.match(w):
             n = int(w)
-            return n if 0 < n <= 60 else None
-        return None
+            v = n if 0 < n <= 60 else None
+        if len(self._values) < 100_000:  # words repeat across reports: remember them
+            self._values[w] = v
+        return v
 
     def is_size(self, toks: Tokens, i: int) -> bool:
         """A number followed by a unit, '-hole', 'x' or preceded by 'x' is a size, not a count."""

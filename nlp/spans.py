@@ -76,9 +76,12 @@ def trigger_index(doc: Doc, context_key: str, punctuation: dict[str, str]) -> An
         triggers = [Trigger(s[0], s[1], s[2], *direction(s[3]))
                     for s in span_tuples(doc, context_key)]
         toks = token_view(doc)
+        # punctuation ends scopes only in sentences that have a trigger to end
+        live = {toks.sent_start[t.start] for t in triggers if t.category != "TERMINATE"}
         triggers += [Trigger(i, i + 1, "TERMINATE", "enumeration"
                              if w == "," and _enumeration(toks.lower, i) else punctuation[w], 0)
-                     for i, w in enumerate(toks.lower) if w in punctuation]
+                     for i, w in enumerate(toks.lower)
+                     if w in punctuation and toks.sent_start[i] in live]
         cached = TriggerIndex(triggers)
         doc.user_hooks[("opnote_triggers", context_key)] = cached
     return cached
