@@ -263,7 +263,7 @@ def _descriptor(text: str, m: dict[str, Any]) -> set[str]:
     """Words describing a device where it is named: its log row, or the words before it."""
     s0, s1 = m["span"]
     if m["section"] == LOG:
-        start = max((x.end() for x in _ROW_END.finditer(text, 0, s0)), default=0)
+        start = max(text.rfind(c, 0, s0) for c in ";|\n") + 1
         nxt = _ROW_END.search(text, s1)
         end = nxt.start() if nxt else len(text)
     else:

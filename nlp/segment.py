@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
+from typing import Any
 
 # Sentence end: . ! ? followed by space(s) and an upper-case letter, digit, bullet or quote.
 _SENT_END = re.compile(r"(?<=[.!?])(?<!\.\.)[)\"']?\s+(?=[A-Z0-9•\-\*\(\"'])")
@@ -156,10 +157,16 @@ def heading_category(key: str, headings: Mapping[str, str]) -> str | None:
     return None
 
 
+_LAST: tuple[Any, list[int]] = (None, [])  # the last sections list seen, its start offsets
+
+
 def section_at(sections: list[tuple[int, int, int, str]], char: int) -> tuple[int, int, int, str]:
     """The section containing a character offset."""
-    starts = [s[0] for s in sections]
-    i = max(0, bisect_right(starts, char) - 1)
+    global _LAST
+    last = _LAST  # one Doc's sections are asked about many times in a row
+    if last[0] is not sections:
+        last = _LAST = (sections, [s[0] for s in sections])  # swapped whole: thread-safe
+    i = max(0, bisect_right(last[1], char) - 1)
     return sections[i]
 
 

@@ -41,6 +41,17 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+def not_inside(spans: list[tuple[int, int, str, str]], outer: list[tuple[int, int, str, str]]
+               ) -> list[tuple[int, int, str, str]]:
+    """`spans` not lying inside one of `outer` ("hip" in "dynamic hip screw"), in linear time."""
+    reach: dict[int, int] = {}  # token -> furthest end of an outer span starting at or before it
+    for o in outer:
+        for i in range(o[0], o[1]):
+            if reach.get(i, -1) < o[1]:
+                reach[i] = o[1]
+    return [s for s in spans if reach.get(s[0], -1) < s[1]]
+
+
 def span_tuples(doc: Doc, key: str) -> list[tuple[int, int, str, str]]:
     """(start, end, label, id) of the spans in doc.spans[key], read once per Doc: iterating a
     SpanGroup builds a Span object per item, and two components need the same list."""

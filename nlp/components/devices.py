@@ -24,6 +24,7 @@ from ..spans import (
     by_sentence,
     doc_text,
     longest_first,
+    not_inside,
     span_tuples,
     token_view,
     trigger_index,
@@ -84,8 +85,8 @@ class DeviceMentions(WordLists):
         device_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "device"])
         bone_family = longest_first([s for s in raw if FAMILIES.get(s[2]) == "bone"])
         named = [s for s in device_family if s[2] == "DEVICE"]
-        bones = [s for s in bone_family if s[2] == "BONE" and not any(
-            d[0] <= s[0] and s[1] <= d[1] for d in named)]  # "hip" in "dynamic hip screw"
+        bones = not_inside([s for s in bone_family if s[2] == "BONE"],
+                           named)  # not "hip" in "dynamic hip screw"
         regions = [s for s in raw if s[2] == "REGION"]
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
         index = trigger_index(doc, self.context_key, self.punctuation)

@@ -21,6 +21,7 @@ from ..spans import (
     WordLists,
     doc_text,
     longest_first,
+    not_inside,
     span_tuples,
     token_view,
     trigger_index,
@@ -52,8 +53,8 @@ class ReportFacts(WordLists):
         raw = span_tuples(doc, self.spans_key)
         bone_family = longest_first([s for s in raw if s[2] in ("BONE", "NONBONE")])
         named = [s for s in raw if s[2] == "DEVICE"]
-        bones = [s for s in bone_family if s[2] == "BONE" and not any(
-            d[0] <= s[0] and s[1] <= d[1] for d in named)]  # "hip" in "dynamic hip screw"
+        bones = not_inside([s for s in bone_family if s[2] == "BONE"],
+                           named)  # not "hip" in "dynamic hip screw"
         regions = [s for s in raw if s[2] == "REGION"]
         sides = [s for s in raw if s[2] == "SIDE" and self.is_side(toks, s)]
         lesions = longest_first([s for s in raw if s[2] in ("LESION", "PROC")])
