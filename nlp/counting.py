@@ -388,6 +388,7 @@ class CountReader:
         two below" is 5: parts that add up to the count, or in brackets, are a breakdown."""
         parts: list[tuple[int, int]] = []
         j = end
+        s1 = min(s1, end + 30)  # the parts follow closely ("... and four distally")
         while j < s1 - 1:
             w = toks.lower[j]
             if w in ("and", ",", "plus", "with", "+", "&", "(") and j + 2 <= s1:

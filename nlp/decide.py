@@ -37,11 +37,14 @@ def quote(text: str, spans: Sequence[Span], limit: int = 160) -> str:
     return snippet
 
 
-def _fmt(template: str, **values: object) -> str:
-    class _Missing(dict):
-        def __missing__(self, key: str) -> str:
-            return "{" + key + "}"
+class _Missing(dict):
+    """Template values that leave an unknown {field} as it is."""
 
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(template: str, **values: object) -> str:
     return template.format_map(_Missing(values))
 
 

@@ -108,6 +108,9 @@ def _enumeration(lower: list[str], i: int) -> bool:
     return False
 
 
+_LOWER: dict[int, str] = {}
+
+
 def _token_view(doc: Doc, text: str | None = None) -> Tokens:
     n = len(doc)
     if n == 0:
@@ -126,13 +129,15 @@ def _token_view(doc: Doc, text: str | None = None) -> Tokens:
     text = doc_text(doc) if text is None else text
     idx = arr[:, 1].tolist()
     length = arr[:, 2].tolist()
-    lower = [strings[h] for h in arr[:, 3].tolist()]
+    # one str per distinct word, shared across Docs (the StringStore decodes a new one per call)
+    cache = _LOWER if len(_LOWER) < 200_000 else {}
+    lower = [cache.get(h) or cache.setdefault(h, strings[h]) for h in arr[:, 3].tolist()]
     # a token begins a line when only spaces or tabs stand before it on that line, or when it
     # follows a bullet that begins its sentence
-    first_on_line = [m.end() - 1 for m in _FIRST_ON_LINE.finditer(text)]
-    first_on_line += [m.end() for m in _NEWLINE.finditer(text)]  # whitespace tokens
-    first_on_line.append(0)
-    line_start = numpy.isin(arr[:, 1], first_on_line).tolist()
+    first_on_line = {m.end() - 1 for m in _FIRST_ON_LINE.finditer(text)}
+    first_on_line.update(m.end() for m in _NEWLINE.finditer(text))  # whitespace tokens
+    first_on_line.add(0)
+    line_start = [x in first_on_line for x in idx]
     for i in [k + 1 for k, w in enumerate(lower[:-1]) if w in ("•", "-", "*")]:
         if not line_start[i] and sent_start[i - 1] == i - 1:
             line_start[i] = True

@@ -86,10 +86,11 @@ class GatedSpanRuler(SpanRuler):
     def _may_match(self, doc: Doc, anchors: numpy.ndarray) -> bool:
         """Whether a token pattern can start somewhere in `doc`."""
         arr = doc.to_array([ORTH, IS_ALPHA])
-        at = numpy.flatnonzero(numpy.isin(arr[:, 0], anchors))
+        # (a handful of anchors: comparing against each beats numpy.isin's set-up)
+        at = numpy.flatnonzero((arr[:, 0, None] == anchors[None, :]).any(axis=1))
         if not len(at):
             return False
-        needs_alpha = numpy.isin(arr[at, 0], self._alpha_next)
+        needs_alpha = (arr[at, 0, None] == self._alpha_next[None, :]).any(axis=1)
         nxt = numpy.minimum(at + 1, len(arr) - 1)
         ok = ~needs_alpha | ((at + 1 < len(arr)) & (arr[nxt, 1] == 1))
         return bool(ok.any())
