@@ -44,11 +44,11 @@ def sentence_starts(text: str) -> list[int]:
         stripped = line.strip()
         if stripped:
             first = pos + (len(line) - len(line.lstrip()))
-            if (not prev.strip() or _LIST_ITEM.match(line) or _HEADING.match(line)
+            heading = _HEADING.match(line) if ":" in line else None
+            if (not prev.strip() or _LIST_ITEM.match(line) or heading
                     or prev.rstrip().endswith((".", ":", ";", "!", "?", "|"))
                     or len(prev.strip()) < 50 or not stripped[0].islower()):
                 starts.add(first)
-            heading = _HEADING.match(line)
             if heading:
                 rest = pos + heading.end()
                 while rest < pos + len(line) and text[rest] in " \t":
