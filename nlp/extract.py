@@ -30,12 +30,18 @@ def _region_rank(region: str) -> int:
     return SPECIFIC.index(region) if region in SPECIFIC else len(SPECIFIC)
 
 
-def _share_among_bones(mentions: list[dict[str, Any]], anchors: dict[str, Any]) -> None:
-    """"...the side plate to the femur and the T-plate to the tibia with 4.5 and 3.5 mm screws
-    respectively, eleven screws in all": each bone has some of the screws, none a number."""
+def _bones_by_sentence(anchors: dict[str, Any]) -> dict[int, list[list[Any]]]:
+    """The bone anchors of each sentence (by its first token)."""
     by_sent: dict[int, list[list[Any]]] = defaultdict(list)
     for b in anchors.get("bones", []):
         by_sent[b[1]].append(b)
+    return by_sent
+
+
+def _share_among_bones(mentions: list[dict[str, Any]],
+                       by_sent: dict[int, list[list[Any]]]) -> None:
+    """"...the side plate to the femur and the T-plate to the tibia with 4.5 and 3.5 mm screws
+    respectively, eleven screws in all": each bone has some of the screws, none a number."""
     out: list[dict[str, Any]] = []
     for m in mentions:
         bones = {b[0]: b for b in by_sent.get(m["sent"], [])}
@@ -162,7 +168,8 @@ def _operative_bone(mentions: list[dict[str, Any]], anchors: dict[str, Any]) -> 
 
 
 def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]],
-                   anchors: dict[str, Any], text: str) -> None:
+                   anchors: dict[str, Any], text: str,
+                   by_sent: dict[int, list[list[Any]]]) -> None:
     """Fill a missing bone: from what the sentence fixes ("the osteotomy"), a next sentence
     going on with "It was applied to...", the same device type or the construct (unless a
     new paragraph has moved to another operated bone), or the title line."""
@@ -177,7 +184,7 @@ def _resolve_bones(mentions: list[dict[str, Any]], generic: list[dict[str, Any]]
         target = None
         if m["section"] not in NOT_BODY:
             target = (_target_bone(m, anchors)
-                      or _next_sentence_bone(m, anchors, mentions))
+                      or _next_sentence_bone(m, by_sent, mentions))
         if target is not None:
             m["bone"], m["bone_span"] = target[0], [target[5], target[6]]
             operated.add(target[0])
@@ -233,7 +240,7 @@ def _target_bone(m: dict[str, Any], anchors: dict[str, Any]) -> list[Any] | None
     return next(iter(found.values())) if len(found) == 1 else None
 
 
-def _next_sentence_bone(m: dict[str, Any], anchors: dict[str, Any],
+def _next_sentence_bone(m: dict[str, Any], by_sent: dict[int, list[list[Any]]],
                         mentions: list[dict[str, Any]]) -> list[Any] | None:
     """"A six-hole plate was selected. It was placed on the distal fibula with five screws.":
     the one bone of a next sentence that opens with a pronoun and names no other device of
@@ -243,7 +250,7 @@ def _next_sentence_bone(m: dict[str, Any], anchors: dict[str, Any],
         return None
     if any(o["sent"] == nxt and o["type"] == m["type"] for o in mentions):
         return None
-    bones = {b[0]: b for b in anchors.get("bones", []) if b[1] == nxt}
+    bones = {b[0]: b for b in by_sent.get(nxt, [])}
     return next(iter(bones.values())) if len(bones) == 1 else None
 
 
@@ -451,14 +458,16 @@ def resolved_mentions(doc: Doc) -> list[dict[str, Any]]:
     generic = list(doc._.opnote_generic or [])
     _drop_side_plates(mentions)
     _merge_aliases(mentions)
-    _share_among_bones(mentions, anchors)
+    by_sent = _bones_by_sentence(anchors)
+    _share_among_bones(mentions, by_sent)
     _reclassify_removed(mentions)
     _references_to_old_hardware(mentions)
     _wires_outside_log(mentions)
     for m in mentions:
         m["bone_stated"] = m["bone"] is not None
-    _resolve_bones(mentions, generic, anchors, doc_text(doc))
-    _log_rows_like_the_narrative(mentions, doc_text(doc))
+    text = doc_text(doc)
+    _resolve_bones(mentions, generic, anchors, text, by_sent)
+    _log_rows_like_the_narrative(mentions, text)
     if report.get("primary_procedure") != "femur_lesion_excision":
         _operative_bone(mentions, anchors)
     return mentions
@@ -525,7 +534,7 @@ def facts_from_doc(doc: Doc) -> Facts:
         text_length=(doc[-1].idx + len(doc[-1].text_with_ws)) if len(doc) else 0,
         devices=devices,
         generic_fixation=generic_applied,
-        generic_fixation_bones=_nearest_bones(generic_done, anchors),
+        generic_fixation_bones=_nearest_bones(generic_done, _bones_by_sentence(anchors)),
         primary_procedure=report.get("primary_procedure", "other"),
         procedure_evidence=[tuple(e) for e in report.get("procedure_evidence", [])],
         graft=report.get("graft", "none"),
@@ -559,12 +568,13 @@ def _log_less_elsewhere(groups: dict[tuple[str, str | None, str], list[dict[str,
             counts[key] = _count([m for m in group if m["section"] != LOG])
 
 
-def _nearest_bones(mentions: list[dict[str, Any]], anchors: dict[str, Any]) -> list[str]:
+def _nearest_bones(mentions: list[dict[str, Any]],
+                   by_sent: dict[int, list[list[Any]]]) -> list[str]:
     """For each mention, the bone named closest to it in its sentence ("prophylactic
     osteosynthesis of the distal femur" -> femur)."""
     found: set[str] = set()
     for m in mentions:
-        near = [b for b in anchors.get("bones", []) if b[1] == m["sent"]]
+        near = by_sent.get(m["sent"], [])
         if near:
             found.add(min(near, key=lambda b: abs(b[3] - m["start"]))[0])
     return sorted(found)

@@ -302,10 +302,15 @@ class DeviceMentions(WordLists):
             after = index.status(clause, clause + 1, clause, clause_end)
             if after is None or after.category not in ("REMOVED", "PROVISIONAL"):
                 continue
-            if any(w in self.future_cues for w in toks.lower[after.end:after.end + 8]):
+            if self._later(toks, after.end, after.end + 8):
                 continue  # "it will be removed at 6 weeks in clinic"
             m["status"] = "removed" if m["definite"] else "provisional"
             m["trigger"] = list(toks.span(after.start, after.end))
+
+    def _later(self, toks: Tokens, start: int, end: int) -> bool:
+        """A removal said to happen later ("at 6 weeks in clinic", "~6-9 mo"): tokens [start,
+        end) after the removal word hold a future cue."""
+        return not self.future_cues.isdisjoint(toks.lower[start:end])
 
     def _in_number(self, toks: Tokens, devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """"They were placed, 4 in number": a count in a sentence naming no device belongs to
@@ -336,7 +341,7 @@ class DeviceMentions(WordLists):
         s0 = toks.sent_start[start]
         s0 = max([s0] + [j + 1 for j in range(s0, start) if toks.lower[j] == ";"])
         head = toks.lower[s0:s0 + 3]
-        if bool(head) and head[0] in ("hardware", "implants", "implant") and any(
+        if bool(head) and head[0] in _LOG_WORDS and any(
                 w in ("consisted", "consists", "used", "included", "includes", "implanted",
                       "placed", "utilized", ":") for w in head[1:]):
             return True
@@ -430,8 +435,8 @@ class DeviceMentions(WordLists):
         if hit is not None and hit.category == "PROVISIONAL" and kind not in ("wire", "pin") \
                 and not _HOLD.isdisjoint(toks.lower[max(s0, start - 3):start]):
             hit = None  # "K-wires were passed to hold the plate temporarily": the wires were
-        if hit is not None and hit.category == "REMOVED" and any(
-                w in self.future_cues for w in toks.lower[hit.end:min(s1, hit.end + 12)]):
+        if hit is not None and hit.category == "REMOVED" and self._later(
+                toks, hit.end, min(s1, hit.end + 12)):
             hit = None  # "wires removed at 6 weeks in clinic": left in place today
         if hit is not None and hit.category in CATEGORY_STATUS:
             return CATEGORY_STATUS[hit.category], (hit.start, hit.end)
